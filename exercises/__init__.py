@@ -1,0 +1,1 @@
+"""Your exercises: one module per exercise. See README.md."""

@@ -1,0 +1,1 @@
+"""Running, scoring and reporting the exercises' checks."""

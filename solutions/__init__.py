@@ -1,0 +1,1 @@
+"""Reference solutions. `exercises/` is generated from these files (python -m grader.stubgen)."""

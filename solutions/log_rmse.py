@@ -1,0 +1,17 @@
+"""The log root-mean-squared error of the Kaggle house-price competition (d2l 4.10)."""
+import torch
+
+
+def log_rmse(net, features, labels) -> float:
+    """Root mean squared error between the logarithms of predictions and labels.
+
+    ``sqrt(mean((log(max(net(features), 1)) - log(labels)) ** 2))``: the predictions
+    (shape ``(n, 1)``, like ``labels``) are clamped to at least 1 before the natural
+    logarithm, so that a bad prediction cannot make the logarithm ``-inf`` or ``NaN``; the
+    labels are positive and are not clamped. Returns a Python ``float``.
+    """
+    # BEGIN SOLUTION: clamp net(features) to at least 1, take natural logs of predictions and labels, and return the square root of the mean squared difference as a Python float
+    clipped_preds = torch.clamp(net(features), 1, float("inf"))
+    rmse = torch.sqrt(torch.mean((torch.log(clipped_preds) - torch.log(labels)) ** 2))
+    return rmse.item()
+    # END SOLUTION

@@ -1,0 +1,21 @@
+"""Minibatch stochastic gradient descent (d2l 3.2, 线性回归的从零开始实现)."""
+import torch
+
+
+def sgd(params, lr, batch_size):
+    """Take one minibatch SGD step: ``param -= lr * param.grad / batch_size`` for each param.
+
+    - ``params`` is an iterable of leaf tensors with ``requires_grad=True`` whose ``.grad``
+      holds the gradient of the summed loss over a minibatch of ``batch_size`` examples;
+      it may be a generator such as ``net.parameters()``.
+    - The update is done in place and outside autograd (under ``torch.no_grad()``): the
+      parameter objects stay the same tensors, still leaves that require gradients.
+    - Afterwards each gradient is zeroed (``param.grad.zero_()``; setting it to ``None`` is
+      accepted too), so that the next ``backward()`` does not accumulate into it.
+    """
+    # BEGIN SOLUTION: under torch.no_grad(), update each param in place with param -= lr * param.grad / batch_size, then zero its gradient
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+    # END SOLUTION

@@ -1,0 +1,160 @@
+"""Fixtures shared by every check: what is under test, the devices, seeds, hypothesis."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from hypothesis import HealthCheck, Phase, register_random, settings
+
+from grader.catalog import exercise_of_test_file
+from tests import adapter
+
+_COMMON = dict(
+    database=None,
+    deadline=None,
+    print_blob=False,
+    report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# Grading: the same examples on every run, so the same submission gets the same score.
+settings.register_profile("grading", derandomize=True, max_examples=40, **_COMMON)
+# Exploration for the instructors: new examples per seed (nox -s seeds).
+settings.register_profile("explore", derandomize=False, max_examples=40, **_COMMON)
+# The self-test only needs to know *whether* a kept wrong implementation fails: no shrinking.
+settings.register_profile(
+    "selftest", derandomize=True, max_examples=40, phases=(Phase.explicit, Phase.generate), **_COMMON
+)
+settings.load_profile("grading")
+
+
+class _TorchGlobalRandom:
+    """torch's global generator seen as a ``random.Random``, so that hypothesis seeds it
+    before every example and restores it after: each example sees the same random numbers
+    when it is replayed, and a check that draws masks or batches cannot flake."""
+
+    def seed(self, seed):
+        torch.manual_seed(seed)
+
+    def getstate(self):
+        return torch.random.get_rng_state()
+
+    def setstate(self, state):
+        torch.random.set_rng_state(state)
+
+
+_TORCH_RANDOM = _TorchGlobalRandom()  # register_random keeps only a weak reference
+register_random(_TORCH_RANDOM)
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("d2l", "d2l exercises")
+    group.addoption(
+        "--target",
+        default="exercises",
+        help="what to check: 'exercises' (default), 'solutions', or a directory holding a submission's modules",
+    )
+    group.addoption(
+        "--candidates",
+        action="store_true",
+        help="self-test: run every check against the solution and the kept correct and wrong implementations",
+    )
+    group.addoption("--kill-matrix", metavar="PATH", help="with --candidates: write each check's outcome per candidate as JSON")
+
+
+def _exercise(node) -> str:
+    exercise = exercise_of_test_file(str(node.path))
+    if exercise is None:
+        raise pytest.UsageError(f"{node.path} is not named tests/<tier>/test_<exercise>.py for a catalogued exercise")
+    return exercise
+
+
+def pytest_generate_tests(metafunc):
+    if "candidate" in metafunc.fixturenames and metafunc.config.getoption("--candidates"):
+        candidates = adapter.kept_candidates(_exercise(metafunc.definition))
+        metafunc.parametrize("candidate", candidates, ids=[c.label for c in candidates], indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def candidate(request) -> adapter.Candidate:
+    if hasattr(request, "param"):
+        return request.param
+    return adapter.target_candidate(request.config.getoption("--target"), _exercise(request.node))
+
+
+@pytest.fixture(scope="module")
+def impl(request, candidate):
+    """The module under test for this test file's exercise."""
+    try:
+        return adapter.load(candidate)
+    except adapter.SubmissionError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+def _devices() -> list[str]:
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        found.append("mps")
+    return found
+
+
+@pytest.fixture(scope="session", params=_devices())
+def device(request) -> torch.device:
+    """Each device present: the CPU always, CUDA and MPS when available."""
+    return torch.device(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """The same random numbers on every run of a check, so a score never depends on luck."""
+    torch.manual_seed(0)
+    yield
+
+
+# --- the self-test's record: which check failed for which kept implementation ----------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and isinstance(callspec.params.get("candidate"), adapter.Candidate):
+        report.user_properties.append(("candidate", callspec.params["candidate"].label))
+    return report
+
+
+class _KillMatrix:
+    def __init__(self, path: str):
+        self.path = path
+        self.outcomes: dict[str, dict[str, dict[str, str]]] = {}
+
+    def pytest_runtest_logreport(self, report):
+        candidate = dict(report.user_properties).get("candidate")
+        if candidate is None or (report.when != "call" and report.outcome == "passed"):
+            return
+        exercise = exercise_of_test_file(report.nodeid)
+        check = report.nodeid.split("[", 1)[0] + _other_params(report.nodeid, candidate)
+        per_check = self.outcomes.setdefault(exercise, {}).setdefault(candidate, {})
+        if per_check.get(check) != "failed":
+            per_check[check] = report.outcome
+
+    def pytest_sessionfinish(self):
+        with open(self.path, "w", encoding="utf-8") as stream:
+            json.dump(self.outcomes, stream, indent=1, sort_keys=True)
+
+
+def _other_params(nodeid: str, candidate: str) -> str:
+    """``test_x[mutant:a-cpu]`` -> ``[cpu]``: the check's own parameters, without the candidate."""
+    if "[" not in nodeid:
+        return ""
+    params = nodeid.split("[", 1)[1].rstrip("]")
+    rest = params.replace(candidate, "", 1).strip("-").replace("--", "-")
+    return f"[{rest}]" if rest else ""
+
+
+def pytest_configure(config):
+    path = config.getoption("--kill-matrix")
+    if path:
+        config.pluginmanager.register(_KillMatrix(path), "d2l-kill-matrix")

@@ -1,0 +1,46 @@
+"""Data for convergence checks, made or shipped offline: nothing is downloaded.
+
+- ``synthetic_regression``: d2l's synthetic linear-regression data (3.1/3.2).
+- ``digits``: scikit-learn's 1,797 real 8x8 handwritten digits, shipped inside its wheel,
+  split 1,437 / 360 with a fixed permutation and scaled to [0, 1].
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def synthetic_regression(w, b, num_examples: int, noise: float = 0.01, seed: int = 0):
+    """``y = Xw + b + noise`` with standard normal features; labels have shape ``(n, 1)``."""
+    generator = torch.Generator().manual_seed(seed)
+    w = torch.as_tensor(w, dtype=torch.float32)
+    X = torch.randn(num_examples, len(w), generator=generator)
+    y = X @ w + b + noise * torch.randn(num_examples, generator=generator)
+    return X, y.reshape(-1, 1)
+
+
+@lru_cache(maxsize=None)
+def _digits() -> tuple[torch.Tensor, torch.Tensor]:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    X = torch.tensor(bunch.data, dtype=torch.float32) / 16.0
+    y = torch.tensor(bunch.target, dtype=torch.long)
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))
+    return X[order], y[order]
+
+
+def digits(image: bool = False, test_size: int = 360):
+    """``(X_train, y_train, X_test, y_test)``; ``image=True`` shapes X as ``(n, 1, 8, 8)``."""
+    X, y = _digits()
+    if image:
+        X = X.reshape(-1, 1, 8, 8)
+    return X[test_size:], y[test_size:], X[:test_size], y[:test_size]
+
+
+def loader(X, y, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
+    """A DataLoader with its own seeded generator, so its order never depends on the test order."""
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=shuffle, generator=generator)

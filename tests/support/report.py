@@ -1,0 +1,41 @@
+"""Failure messages in plain words: what was expected, on which small input, what came back."""
+from __future__ import annotations
+
+import torch
+
+
+def show(value) -> str:
+    """A short, readable rendering of a tensor (or anything else) for a failure message."""
+    if isinstance(value, torch.Tensor):
+        if value.device.type == "meta":
+            return f"<tensor of shape {tuple(value.shape)} on meta>"
+        body = repr(value.detach().cpu()).replace("\n", "\n    ")
+        return f"{body}  # shape {tuple(value.shape)}, {value.dtype}, {value.device}"
+    return repr(value)
+
+
+def fail(summary: str, *, hint: str | None = None, **shown) -> None:
+    """Raise an AssertionError: one sentence, then the named values, then the likely mistake."""
+    lines = [summary]
+    lines += [f"  {name}: {show(value)}" for name, value in shown.items()]
+    if hint:
+        lines.append(f"  Likely mistake: {hint}")
+    raise AssertionError("\n".join(lines))
+
+
+def check(condition: bool, summary: str, *, hint: str | None = None, **shown) -> None:
+    if not condition:
+        fail(summary, hint=hint, **shown)
+
+
+def check_close(actual, expected, summary: str, *, rtol: float, atol: float, hint: str | None = None, **shown) -> None:
+    """Values of ``actual`` within ``atol + rtol * |expected|`` of ``expected`` (same shape)."""
+    if not isinstance(actual, torch.Tensor):
+        fail(f"{summary} (expected a tensor, got {type(actual).__name__})", hint=hint, **shown)
+    expected = expected.to(actual.device) if actual.device.type != "meta" else expected
+    check(actual.shape == expected.shape, f"{summary}: expected shape {tuple(expected.shape)}, got {tuple(actual.shape)}", hint=hint, **shown)
+    close = torch.isclose(actual.detach().to(expected.dtype), expected, rtol=rtol, atol=atol)
+    if not bool(close.all()):
+        worst = (actual.detach().to(expected.dtype) - expected).abs().max().item()
+        fail(f"{summary} (largest difference {worst:.3g}, allowed {atol:.1g} + {rtol:.1g} * |expected|)",
+             hint=hint, **{**shown, "expected": expected, "got": actual})
