@@ -50,7 +50,8 @@ def split_exercises(posargs: list[str]) -> tuple[list[str], list[str]]:
     if unknown:
         raise SystemExit(f"unknown exercise {', '.join(unknown)}; the exercises are: {', '.join(BY_NAME)}")
     options = [arg for arg in posargs if arg.startswith("-")]
-    files = [str(path.relative_to(ROOT)) for name in names for path in sorted(ROOT.glob(f"tests/*/test_{name}.py"))]
+    files = [f"tests/{tier}/test_{name}.py" for name in names for tier in ("public", "hidden")
+             if (ROOT / "tests" / tier / f"test_{name}.py").exists()]
     return files, options
 
 

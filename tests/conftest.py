@@ -158,3 +158,13 @@ def pytest_configure(config):
     path = config.getoption("--kill-matrix")
     if path:
         config.pluginmanager.register(_KillMatrix(path), "d2l-kill-matrix")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # pytest's exit code 5 ("no tests ran") would let a run that checked nothing look
+    # harmless; here it is always a mistake (a misspelt exercise, a missing test file).
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.config.get_terminal_writer().line(
+            "no checks ran: name exercises from grader/catalog.py, or check the test paths", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

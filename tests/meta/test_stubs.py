@@ -1,0 +1,58 @@
+"""The stubs in exercises/ are generated from solutions/ and give nothing away."""
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from grader import stubgen
+from grader.catalog import EXERCISES
+from tests import adapter
+
+
+def test_stubs_are_generated_from_the_solutions():
+    stale = stubgen.stale_files()
+    assert not stale, f"exercises/ is stale for {stale}: run `nox -s stubs` (python -m grader.stubgen)"
+
+
+def _public_names(path) -> dict[str, ast.AST]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.name: node for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_")}
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_stub_and_solution_share_the_contract(exercise):
+    stub = _public_names(adapter.NAMED_TARGETS["exercises"] / f"{exercise.name}.py")
+    solution = _public_names(adapter.NAMED_TARGETS["solutions"] / f"{exercise.name}.py")
+    assert stub.keys() == solution.keys()
+    for name in exercise.functions:
+        assert name in solution, f"catalog names {name}, which solutions/{exercise.name}.py does not define"
+        assert ast.get_docstring(stub[name]) == ast.get_docstring(solution[name])
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_each_exercise_has_public_and_hidden_checks(exercise):
+    for tier in ("public", "hidden"):
+        assert (adapter.ROOT / "tests" / tier / f"test_{exercise.name}.py").is_file()
+
+
+def test_a_stub_raises_the_hint():
+    text = stubgen.make_stub('def f():\n    """Doc."""\n    # BEGIN SOLUTION: return one\n    return 1\n    # END SOLUTION\n', "f")
+    namespace: dict = {}
+    exec(compile(text, "f.py", "exec"), namespace)
+    with pytest.raises(NotImplementedError, match="f: return one"):
+        namespace["f"]()
+    assert "return 1" not in text
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("def f():\n    return 1\n", "no '# BEGIN SOLUTION"),
+    ("def f():\n    # BEGIN SOLUTION: x\n    return 1\n", "never closed"),
+    ("def f():\n    return 1\n    # END SOLUTION\n", "without a BEGIN"),
+    ("def f():\n    # BEGIN SOLUTION x\n    return 1\n    # END SOLUTION\n", "malformed marker"),
+    ("# BEGIN SOLUTION: a\n# BEGIN SOLUTION: b\n# END SOLUTION\n", "inside the region"),
+])
+def test_broken_markers_are_reported(source, problem):
+    with pytest.raises(stubgen.MarkerError, match=problem):
+        stubgen.make_stub(source, "f")
