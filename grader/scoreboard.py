@@ -15,6 +15,7 @@ import pytest
 from grader.catalog import BY_NAME, EXERCISES, exercise_of_test_file
 
 NOT_IMPLEMENTED = "NotImplementedError"
+MORE = 4  # other failing properties listed by name under the first one
 
 
 @dataclass
@@ -121,6 +122,11 @@ class Scoreboard:
         if first.example:
             write("  smallest input found:")
             write(textwrap.indent(first.example, "    "))
+        others = list(dict.fromkeys(f.property for f in record.failures[1:] if f.property != first.property))
+        for prop in others[:MORE]:
+            write(f"  also failed: {prop}")
+        if len(others) > MORE:
+            write(f"  … and {len(others) - MORE} more (run pytest with -k and --tb=short for details)")
 
 
 def pytest_configure(config):
