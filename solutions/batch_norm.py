@@ -16,9 +16,11 @@ def batch_norm(X, gamma, beta, moving_mean, moving_var, eps, momentum):
       ``((X - mean) ** 2).mean()``). The moving statistics are updated as
       ``moving = momentum * moving + (1 - momentum) * batch_statistic``.
     - ``X_hat = (X - mean) / sqrt(var + eps)`` and ``Y = gamma * X_hat + beta``.
-    - The returned moving statistics have the shape of the ones passed in.
-    - Input of any rank other than 2 or 4 raises ``ValueError`` (an ``assert`` as in the
-      book is accepted too).
+    - The returned moving statistics have the shape of the ones passed in and carry no
+      autograd history (``.detach()``, or ``.data`` as in the book), so that a model does
+      not keep every batch's graph alive through them.
+    - In training mode, input of any rank other than 2 or 4 raises ``ValueError`` (an
+      ``assert`` as in the book is accepted too).
     """
     # BEGIN SOLUTION: in prediction mode use the moving statistics; in training mode compute the batch mean and biased variance (dim 0, or dims (0, 2, 3) with keepdim=True), normalize, and update the moving statistics with momentum
     if not torch.is_grad_enabled():
@@ -47,7 +49,9 @@ class BatchNorm(nn.Module):
     learnable parameters of shape ``(1, C)`` or ``(1, C, 1, 1)``; ``moving_mean`` (zeros) and
     ``moving_var`` (ones) have the same shape and are not learned. ``forward`` follows ``X`` to
     its device, calls ``batch_norm`` with ``eps=1e-5`` and ``momentum=0.9`` and keeps the
-    updated moving statistics.
+    updated moving statistics. As in ``batch_norm``, only ``torch.is_grad_enabled()`` decides
+    between batch statistics (training) and moving statistics (prediction), not
+    ``self.training``: under ``torch.no_grad()`` the layer predicts, ``.eval()`` or not.
     """
 
     def __init__(self, num_features, num_dims):

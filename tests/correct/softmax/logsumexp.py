@@ -1,0 +1,6 @@
+"""exp(X - logsumexp(X)) per row."""
+import torch
+
+
+def softmax(X):
+    return torch.exp(X - torch.logsumexp(X, dim=1, keepdim=True))
