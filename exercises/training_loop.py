@@ -23,7 +23,9 @@ def train_epoch(net, train_iter, loss, updater):
       lr, batch_size)``: backpropagate ``l.sum()`` and call ``updater(X.shape[0])`` (it also
       zeroes the gradients).
     - Both figures are averages over examples, not over minibatches (the last minibatch may
-      be smaller), returned as Python floats; the accuracy is a fraction in ``[0, 1]``.
+      be smaller), of the losses and predictions of the forward pass that each minibatch's
+      update uses (before that update), returned as Python floats; the accuracy is a
+      fraction in ``[0, 1]``.
     """
     raise NotImplementedError("training_loop: call net.train(); for each (X, y): l = loss(net(X), y), update as described, and accumulate the summed loss, the correct count (accuracy) and the number of examples")
 
@@ -37,5 +39,7 @@ def train(net, train_iter, test_iter, loss, num_epochs, updater, device=None):
       (``torch.no_grad()``), averaged over examples.
     - If ``device`` is given, ``net`` is moved there once (``net.to(device)``) and every
       minibatch ``X`` and ``y``, from both iterators, is moved there before use.
+    - Training starts from ``net``'s current parameters: no re-initialization (such as
+      train_ch6's ``init_weights``), and no ``assert`` on the figures (train_ch3 ends with some).
     """
     raise NotImplementedError("training_loop: move net to device if given; each epoch, run the training pass on minibatches moved to the device, then evaluate accuracy on test_iter in eval mode under torch.no_grad(), and record the three figures")

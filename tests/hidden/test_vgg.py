@@ -4,7 +4,6 @@ Structure checks flatten nested nn.Sequential and compare layer for layer (sizes
 or tuple count the same, ReLU may be inplace). The full networks are built and run on the
 'meta' device: VGG has over 100M parameters, which are never allocated.
 """
-import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st

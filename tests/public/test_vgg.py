@@ -1,5 +1,4 @@
 """vgg_block and vgg: the checks every student sees."""
-import pytest
 import torch
 from torch import nn
 
