@@ -44,7 +44,7 @@ class BatchNorm(nn.Module):
 
     def __init__(self, num_features, num_dims):
         super().__init__()
-        raise NotImplementedError("batch_norm: make gamma and beta nn.Parameters of shape (1, C) or (1, C, 1, 1), and the moving mean (zeros) and variance (ones) plain tensors of the same shape")
+        raise NotImplementedError("BatchNorm.__init__: make gamma and beta nn.Parameters of shape (1, C) or (1, C, 1, 1), and the moving mean (zeros) and variance (ones) plain tensors of the same shape")
 
     def forward(self, X):
-        raise NotImplementedError("batch_norm: move the moving statistics to X's device, call batch_norm(X, ..., eps=1e-5, momentum=0.9) and keep the moving statistics it returns")
+        raise NotImplementedError("BatchNorm.forward: move the moving statistics to X's device, call batch_norm(X, ..., eps=1e-5, momentum=0.9) and keep the moving statistics it returns")

@@ -21,4 +21,4 @@ def dropout_layer(X: torch.Tensor, dropout: float) -> torch.Tensor:
     - ``dropout`` outside ``[0, 1]`` raises ``ValueError`` (an ``assert`` as in the book is
       accepted too).
     """
-    raise NotImplementedError("dropout: draw a keep-mask with torch.rand(X.shape, device=X.device), zero the dropped elements and divide the survivors by (1 - dropout)")
+    raise NotImplementedError("dropout_layer: draw a keep-mask with torch.rand(X.shape, device=X.device), zero the dropped elements and divide the survivors by (1 - dropout)")

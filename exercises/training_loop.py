@@ -27,7 +27,7 @@ def train_epoch(net, train_iter, loss, updater):
       update uses (before that update), returned as Python floats; the accuracy is a
       fraction in ``[0, 1]``.
     """
-    raise NotImplementedError("training_loop: call net.train(); for each (X, y): l = loss(net(X), y), update as described, and accumulate the summed loss, the correct count (accuracy) and the number of examples")
+    raise NotImplementedError("train_epoch: call net.train(); for each (X, y): l = loss(net(X), y), update as described, and accumulate the summed loss, the correct count (accuracy) and the number of examples")
 
 
 def train(net, train_iter, test_iter, loss, num_epochs, updater, device=None):
@@ -42,4 +42,4 @@ def train(net, train_iter, test_iter, loss, num_epochs, updater, device=None):
     - Training starts from ``net``'s current parameters: no re-initialization (such as
       train_ch6's ``init_weights``), and no ``assert`` on the figures (train_ch3 ends with some).
     """
-    raise NotImplementedError("training_loop: move net to device if given; each epoch, run the training pass on minibatches moved to the device, then evaluate accuracy on test_iter in eval mode under torch.no_grad(), and record the three figures")
+    raise NotImplementedError("train: move net to device if given; each epoch, run the training pass on minibatches moved to the device, then evaluate accuracy on test_iter in eval mode under torch.no_grad(), and record the three figures")

@@ -14,7 +14,7 @@ def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequent
     ``out_channels`` to ``out_channels``. The block keeps height and width through the
     convolutions and halves them (rounding down) in the pooling.
     """
-    raise NotImplementedError("vgg: append num_convs (Conv2d(kernel_size=3, padding=1), ReLU) pairs, updating in_channels after the first, then MaxPool2d(kernel_size=2, stride=2), and wrap them in nn.Sequential")
+    raise NotImplementedError("vgg_block: append num_convs (Conv2d(kernel_size=3, padding=1), ReLU) pairs, updating in_channels after the first, then MaxPool2d(kernel_size=2, stride=2), and wrap them in nn.Sequential")
 
 
 def vgg(conv_arch, in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:

@@ -15,6 +15,9 @@ import pytest
 from grader.catalog import BY_NAME, EXERCISES, exercise_of_test_file
 
 NOT_IMPLEMENTED = "NotImplementedError"
+# How hypothesis introduces the example it reports: "Falsifying example: f(", "Failing test
+# case: f(", "Falsifying explicit example: f(", ...
+EXAMPLE = r"(?:Falsifying|Failing)(?: explicit)? (?:example|test case): "
 MORE = 4  # other failing properties listed by name under the first one
 
 
@@ -44,7 +47,7 @@ class Record:
 
 def _example(text: str) -> str:
     """Hypothesis's 'Falsifying example: f(...)' block from a failure's text, minus fixtures."""
-    match = re.search(r"(?:Falsifying example|Failing test case): \w+\(\n(.*?)\n\s*\|?\s*\)", text, re.S)
+    match = re.search(EXAMPLE + r"\w+\(\n(.*?)\n\s*\|?\s*\)", text, re.S)
     if not match:
         return ""
     lines = [line.strip().lstrip("|").strip() for line in match.group(1).splitlines()]
@@ -56,7 +59,7 @@ def _message(report) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr)
     text = re.sub(r"^(E\s+)?(AssertionError|Failed): ", "", text.strip())
-    return re.split(r"\n(?:Falsifying example|Failing test case):", text)[0].strip()
+    return re.split(r"\n" + EXAMPLE, text)[0].strip()
 
 
 class Scoreboard:
@@ -114,7 +117,9 @@ class Scoreboard:
         first = record.failures[0]
         write("")
         if record.status == "not started":
-            write(f"{name}: not started — {first.message.removeprefix(NOT_IMPLEMENTED + ': ')}")
+            write(f"{name}: not started; to do:")
+            for todo in dict.fromkeys(f.message.removeprefix(NOT_IMPLEMENTED + ": ") for f in record.failures):
+                write(f"  - {todo}")
             return
         write(f"{name}: {len(record.failures)} check(s) failed; the first: {first.check}")
         write(f"  property: {first.property}")

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 
+DEFINITION = re.compile(r"^(?P<indent>[ \t]*)(?:async\s+)?(?:def|class)\s+(?P<name>\w+)")
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION: (?P<hint>\S.*?)\s*$")
 END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
 
@@ -44,14 +45,21 @@ def make_stub(source: str, name: str) -> str:
     out: list[str] = []
     open_at: int | None = None
     regions = 0
+    scopes: list[tuple[int, str]] = []  # the enclosing classes and functions: (indent, name)
     for lineno, line in enumerate(source.splitlines(keepends=True), start=1):
+        definition = DEFINITION.match(line)
+        if definition and open_at is None:
+            indent = len(definition["indent"])
+            scopes = [scope for scope in scopes if scope[0] < indent] + [(indent, definition["name"])]
         begin = BEGIN.match(line)
         if begin:
             if open_at is not None:
                 raise MarkerError(f"{name}.py:{lineno}: BEGIN SOLUTION inside the region opened at line {open_at}")
             open_at, regions = lineno, regions + 1
             hint = begin["hint"].replace("\\", "\\\\").replace('"', '\\"')
-            out.append(f'{begin["indent"]}raise NotImplementedError("{name}: {hint}")\n')
+            inside = [scope_name for indent, scope_name in scopes if indent < len(begin["indent"])]
+            where = ".".join(inside) or name
+            out.append(f'{begin["indent"]}raise NotImplementedError("{where}: {hint}")\n')
         elif END.match(line):
             if open_at is None:
                 raise MarkerError(f"{name}.py:{lineno}: END SOLUTION without a BEGIN SOLUTION")

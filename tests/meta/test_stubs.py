@@ -46,6 +46,24 @@ def test_a_stub_raises_the_hint():
     assert "return 1" not in text
 
 
+def test_a_stub_names_the_function_or_method_to_write():
+    source = (
+        "class Layer:\n"
+        "    def forward(self):\n"
+        "        # BEGIN SOLUTION: return two\n"
+        "        return 2\n"
+        "        # END SOLUTION\n"
+        "\n"
+        "def g():\n"
+        "    # BEGIN SOLUTION: return three\n"
+        "    return 3\n"
+        "    # END SOLUTION\n"
+    )
+    text = stubgen.make_stub(source, "module")
+    assert 'NotImplementedError("Layer.forward: return two")' in text
+    assert 'NotImplementedError("g: return three")' in text
+
+
 @pytest.mark.parametrize("source, problem", [
     ("def f():\n    return 1\n", "no '# BEGIN SOLUTION"),
     ("def f():\n    # BEGIN SOLUTION: x\n    return 1\n", "never closed"),
