@@ -199,11 +199,14 @@ def replay_train(net: nn.Module, train_batches, test_batches, num_epochs: int, l
 # --- minibatches that must be moved before use --------------------------------------------
 
 _METADATA = {
-    torch.Tensor.shape.__get__, torch.Tensor.dtype.__get__, torch.Tensor.device.__get__,
+    torch.Tensor.shape.__get__, torch.Tensor.dtype.__get__,
     torch.Tensor.ndim.__get__, torch.Tensor.is_cuda.__get__, torch.Tensor.requires_grad.__get__,
     torch.Tensor.size, torch.Tensor.numel, torch.Tensor.dim, torch.Tensor.__len__,
     torch.Tensor.__repr__, torch.Tensor.__format__,
 }
+
+
+ELSEWHERE = torch.device("meta")  # the device an ElsewhereTensor reports
 
 
 class NotMovedError(RuntimeError):
@@ -220,6 +223,10 @@ class ElsewhereTensor(torch.Tensor):
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        if func == torch.Tensor.device.__get__:  # method-wrappers compare equal, never identical
+            # Elsewhere: so that a loop that moves a minibatch only when it is not already on
+            # the device (`if X.device != device`) moves it, as it would from a real GPU.
+            return ELSEWHERE
         if func in _METADATA:
             with torch._C.DisableTorchFunctionSubclass():
                 return func(*args, **kwargs)
