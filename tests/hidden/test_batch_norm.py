@@ -60,11 +60,11 @@ def test_training_output_matches_torch(impl, device, batch, eps):
           hint="for 4-D input keep the dims of the statistics (keepdim=True) so they broadcast per channel"
           if isinstance(Y, torch.Tensor) and Y.shape != X.shape else None)
     rtol, atol = _tolerance(X.dtype, gamma)
-    oracle.check_close_or_explain(
+    check_close(
         Y, oracle.training_output(X, gamma, beta, eps), f"batch_norm(X, gamma, beta, ..., eps={eps}) in training mode "
         "must equal gamma * (X - mean) / sqrt(var + eps) + beta with the batch statistics",
         rtol=rtol, atol=atol, X=X, gamma=gamma, beta=beta,
-        explain=lambda: oracle.training_mistake(Y, X, gamma, beta, eps, mm, mv))
+        hint=lambda: oracle.training_mistake(Y, X, gamma, beta, eps, mm, mv))
 
 
 @given(batch=batches(), momentum=momenta)
@@ -92,11 +92,11 @@ def test_training_updates_moving_statistics(impl, device, batch, momentum):
                 return oracle.UNBIASED_HINT
             return None
 
-        oracle.check_close_or_explain(
+        check_close(
             got, oracle.moving_update(before, stat(), momentum),
             f"the {name} returned by batch_norm(..., momentum={momentum}) in training mode must be "
             f"momentum * {name} + (1 - momentum) * batch statistic", rtol=rtol, atol=atol,
-            X=X, **{name: before}, explain=explain)
+            X=X, **{name: before}, hint=explain)
 
 
 def test_moving_statistics_carry_no_graph(impl, device):
@@ -176,10 +176,10 @@ def test_prediction_uses_moving_statistics(impl, device, batch, eps):
             return "eps belongs inside the square root: (X - moving_mean) / torch.sqrt(moving_var + eps)"
         return None
 
-    oracle.check_close_or_explain(
+    check_close(
         Y, oracle.normalized(X, gamma, beta, mm, mv, eps), f"batch_norm(..., eps={eps}) under torch.no_grad() must "
         "normalize X with moving_mean and moving_var", rtol=rtol, atol=atol,
-        X=X, moving_mean=mm, moving_var=mv, explain=explain)
+        X=X, moving_mean=mm, moving_var=mv, hint=explain)
 
 
 @given(batch=batches(), momentum=st.sampled_from([0.1, 0.9]))

@@ -32,10 +32,6 @@ def _is_float(value) -> bool:
     return isinstance(value, float)
 
 
-def _close(a, b, tol=1e-7) -> bool:
-    return abs(a - b) <= tol * max(1.0, abs(b))
-
-
 def _check_figures(got, what: str):
     check(isinstance(got, (tuple, list)) and len(got) == 2 and all(map(_is_float, got)),
           f"{what} must return a tuple (mean_loss, accuracy) of two Python floats", got=got,
@@ -87,9 +83,9 @@ def test_epoch_loss_is_the_mean_over_examples(impl, sizes, seed):
     got, _, _, batches, twin = _epoch(impl, sizes, seed, _sgd)
     expected = probes.replay_epoch(twin, batches, LR, "mean")
     _check_figures(got, "train_epoch")
-    if not _close(got[0], expected.mean_loss):
+    if not probes.close(got[0], expected.mean_loss):
         hint = None
-        if _close(got[0], _batch_means(expected.batch_loss_sums, sizes)):
+        if probes.close(got[0], _batch_means(expected.batch_loss_sums, sizes)):
             hint = "the loss was averaged over minibatches; sum l over all examples and divide by their number"
         elif len(sizes) > 1:
             hint = UPDATE_HINT
@@ -104,9 +100,9 @@ def test_epoch_accuracy_is_the_fraction_over_examples(impl, sizes, seed):
     got, _, _, batches, twin = _epoch(impl, sizes, seed, _sgd)
     expected = probes.replay_epoch(twin, batches, LR, "mean")
     _check_figures(got, "train_epoch")
-    if not _close(got[1], expected.accuracy, 1e-9):
+    if not probes.close(got[1], expected.accuracy, 1e-9):
         hint = None
-        if _close(got[1], _batch_means(expected.batch_correct, sizes), 1e-9):
+        if probes.close(got[1], _batch_means(expected.batch_correct, sizes), 1e-9):
             hint = "the accuracy was averaged over minibatches; count correct predictions over all examples and divide by their number"
         elif len(sizes) > 1:
             hint = UPDATE_HINT
@@ -184,7 +180,7 @@ def test_updater_sees_the_gradient_of_the_summed_loss(impl, sizes, seed):
         fail(f"at updater call {k + 1} of train_epoch (minibatch sizes {list(sizes)}) the gradients differ from "
              "those of that minibatch's summed loss", hint=hint, expected_first_weight_grad=want[0], got=got[0])
     _check_figures(got_result, "train_epoch")
-    check(_close(got_result[0], expected.mean_loss),
+    check(probes.close(got_result[0], expected.mean_loss),
           f"train_epoch with a d2l updater returned mean loss {got_result[0]!r}; the replay gives {expected.mean_loss!r}")
 
 
@@ -226,7 +222,7 @@ def _check_history(history, expected, what):
     _check_history_shape(history, len(expected))
     for epoch, (got, want) in enumerate(zip(history, expected), start=1):
         for name, g, w, tol in zip(("train_loss", "train_acc", "test_acc"), got, want, (1e-7, 1e-9, 1e-9)):
-            check(_close(g, w, tol), f"{what}: epoch {epoch}'s {name} is {g!r}; a replay of the same run gives {w!r}",
+            check(probes.close(g, w, tol), f"{what}: epoch {epoch}'s {name} is {g!r}; a replay of the same run gives {w!r}",
                   got_history=history, expected_history=expected,
                   hint="train from the network's current parameters (no re-initialization); each epoch is one "
                        "train_epoch pass followed by the accuracy on test_iter")
@@ -257,7 +253,7 @@ def test_test_accuracy_is_measured_on_test_iter(impl):
           f"train ran the network on {len(on_test)} minibatches of test_iter in 2 epochs; expected {2 * len(test_batches)}",
           hint="evaluate on test_iter (not train_iter) once after each epoch's training pass")
     for epoch, (got, want) in enumerate(zip(history, expected), start=1):
-        check(_close(got[2], want[2], 1e-9), f"epoch {epoch}'s test accuracy is {got[2]!r}; expected {want[2]!r}",
+        check(probes.close(got[2], want[2], 1e-9), f"epoch {epoch}'s test accuracy is {got[2]!r}; expected {want[2]!r}",
               hint="the test accuracy is correct predictions on test_iter divided by its number of examples")
 
 
@@ -301,7 +297,7 @@ def test_trains_on_the_device(impl, device):
               hint=DEVICE_HINT)
     _check_history_shape(history, 2)
     for epoch, (got, want) in enumerate(zip(history, expected), start=1):
-        check(all(_close(g, w, 1e-6) for g, w in zip(got, want)),
+        check(all(probes.close(g, w, 1e-6) for g, w in zip(got, want)),
               f"train(..., device={device}): epoch {epoch}'s figures differ from a replay on the CPU",
               got=got, expected=want)
 

@@ -15,10 +15,6 @@ SIZES = (5, 5, 3)  # uneven: the last minibatch is smaller
 
 
 
-def _close(a, b, tol=1e-7):
-    return isinstance(a, float) and abs(a - b) <= tol * max(1.0, abs(b))
-
-
 def test_train_epoch_returns_mean_loss_and_accuracy(impl):
     """train_epoch returns (mean loss, accuracy) as Python floats, averaged over examples."""
     net = probes.ProbeNet()
@@ -29,11 +25,11 @@ def test_train_epoch_returns_mean_loss_and_accuracy(impl):
           hint="convert with float(...) or .item(); do not return tensors")
     by_batch = [sum(v / n for v, n in zip(values, SIZES)) / len(SIZES)
                 for values in (expected.batch_loss_sums, expected.batch_correct)]
-    if _close(got[0], by_batch[0]) or _close(got[1], by_batch[1], 1e-9):
+    if probes.close(got[0], by_batch[0]) or probes.close(got[1], by_batch[1], 1e-9):
         hint = "sum l and the correct predictions over all examples and divide by their number, not by the number of minibatches"
     else:
         hint = "the figures are taken before each update, so wrong updates change them: see the optimizer check"
-    check(_close(got[0], expected.mean_loss) and _close(got[1], expected.accuracy, 1e-9),
+    check(probes.close(got[0], expected.mean_loss) and probes.close(got[1], expected.accuracy, 1e-9),
           f"train_epoch on minibatches of sizes {list(SIZES)} must return the loss and accuracy averaged over "
           "the 13 examples, each taken before its minibatch's update",
           expected=(expected.mean_loss, expected.accuracy), got=got, hint=hint)

@@ -298,6 +298,11 @@ def call(fn, *args, **kwargs):
         fail(f"{name}(..., device=...) mixed devices: {error}", hint=DEVICE_HINT)
 
 
+def close(a, b, tol: float = 1e-7) -> bool:
+    """A figure returned as a Python float, within ``tol`` (relative, absolute below 1) of ``b``."""
+    return isinstance(a, float) and abs(a - b) <= tol * max(1.0, abs(b))
+
+
 def grads_agree(got, expected) -> bool:
     """Recorded gradients (None where missing) equal the expected ones, parameter by parameter."""
     return len(got) == len(expected) and all(
