@@ -26,7 +26,7 @@ def batch_norm(X, gamma, beta, moving_mean, moving_var, eps, momentum):
     - In training mode, input of any rank other than 2 or 4 raises ``ValueError`` (an
       ``assert`` as in the book is accepted too).
     """
-    raise NotImplementedError("batch_norm: in prediction mode use the moving statistics; in training mode compute the batch mean and biased variance (dim 0, or dims (0, 2, 3) with keepdim=True), normalize, and update the moving statistics with momentum")
+    raise NotImplementedError("batch_norm: in prediction mode normalize with the moving statistics; in training mode normalize with the batch mean and biased variance, per feature or per channel, and update the moving statistics with momentum")
 
 
 class BatchNorm(nn.Module):
@@ -44,7 +44,7 @@ class BatchNorm(nn.Module):
 
     def __init__(self, num_features, num_dims):
         super().__init__()
-        raise NotImplementedError("BatchNorm.__init__: make gamma and beta nn.Parameters of shape (1, C) or (1, C, 1, 1), and the moving mean (zeros) and variance (ones) plain tensors of the same shape")
+        raise NotImplementedError("BatchNorm.__init__: make gamma and beta learnable parameters and the moving mean and variance plain tensors, all of the shape the docstring gives")
 
     def forward(self, X):
-        raise NotImplementedError("BatchNorm.forward: move the moving statistics to X's device, call batch_norm(X, ..., eps=1e-5, momentum=0.9) and keep the moving statistics it returns")
+        raise NotImplementedError("BatchNorm.forward: follow X to its device, call batch_norm with the eps and momentum of the docstring, and keep the moving statistics it returns")

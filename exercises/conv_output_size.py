@@ -15,4 +15,4 @@ def conv_output_size(input_size: int, kernel_size: int, padding: int = 0, stride
     below 1, a ``stride`` below 1, or a kernel larger than the padded input
     (``k > n + 2p``).
     """
-    raise NotImplementedError("conv_output_size: validate the arguments, then return (input_size - kernel_size + 2 * padding) // stride + 1")
+    raise NotImplementedError("conv_output_size: validate the arguments, then compute the size with the formula of the docstring")

@@ -12,6 +12,7 @@ def log_rmse(net, features, labels) -> float:
     ``sqrt(mean((log(max(net(features), 1)) - log(labels)) ** 2))``: the predictions
     (shape ``(n, 1)``, like ``labels``) are clamped to at least 1 before the natural
     logarithm, so that a bad prediction cannot make the logarithm ``-inf`` or ``NaN``; the
-    labels are positive and are not clamped. Returns a Python ``float``.
+    labels are positive and are not clamped. Returns a Python ``float``. The tensors may be
+    on any device, a GPU included.
     """
-    raise NotImplementedError("log_rmse: clamp net(features) to at least 1, take natural logs of predictions and labels, and return the square root of the mean squared difference as a Python float")
+    raise NotImplementedError("log_rmse: clamp the predictions to at least 1, take natural logs of predictions and labels, and return the root of their mean squared difference as a Python float")

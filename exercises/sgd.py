@@ -13,8 +13,9 @@ def sgd(params, lr, batch_size):
       holds the gradient of the summed loss over a minibatch of ``batch_size`` examples;
       it may be a generator such as ``net.parameters()``.
     - The update is done in place and outside autograd (under ``torch.no_grad()``): the
-      parameter objects stay the same tensors, still leaves that require gradients.
+      parameter objects stay the same tensors, still leaves that require gradients, with
+      their dtype and on their device. Every parameter is updated, however small its gradient.
     - Afterwards each gradient is zeroed (``param.grad.zero_()``; setting it to ``None`` is
       accepted too), so that the next ``backward()`` does not accumulate into it.
     """
-    raise NotImplementedError("sgd: under torch.no_grad(), update each param in place with param -= lr * param.grad / batch_size, then zero its gradient")
+    raise NotImplementedError("sgd: outside autograd, update each parameter in place by its scaled gradient, then zero that gradient")

@@ -16,4 +16,4 @@ def softmax(X: torch.Tensor) -> torch.Tensor:
       mathematically); the book's first version, ``exp(X)`` directly, overflows.
     - Differentiable with autograd; ``X`` is not modified.
     """
-    raise NotImplementedError("softmax: subtract each row's maximum (keepdim=True), exponentiate, and divide by each row's sum")
+    raise NotImplementedError("softmax: subtract each row's maximum, exponentiate, and divide by each row's sum")

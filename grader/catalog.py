@@ -1,40 +1,87 @@
-"""The exercises: which module each lives in, its points, and where the book teaches it.
+"""The exercises: points, the functions to write, where the book teaches them.
 
-One entry per exercise. The test files are named ``tests/<tier>/test_<name>.py`` and the
-code under test ``<target>/<name>.py``; this table is the only other place an exercise is
-named.
+This table and the folder ``tests/<name>/`` are the only places an exercise is named: the
+code under test is ``<target>/<name>.py``, its checks are ``tests/<name>/test_public.py``
+and ``tests/<name>/test_hidden.py``, and its kept implementations are
+``tests/<name>/mutants/*.py`` (wrong) and ``tests/<name>/correct/*.py``.
+``nox -s new -- NAME`` adds an entry above the marker line at the end of the table.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePath
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+TIERS = ("public", "hidden")
 
 
 @dataclass(frozen=True)
 class Exercise:
-    name: str       # module name in exercises/ and solutions/, and test file suffix
+    name: str       # module name in exercises/ and solutions/, and folder name in tests/
     title: str
     functions: tuple[str, ...]
     points: int
     d2l: str        # section in the Chinese edition (动手学深度学习, 2nd ed.)
+    holds: str      # what the checks hold it to, for the README's course table
+
+    @property
+    def folder(self) -> Path:
+        return TESTS / self.name
+
+    def test_file(self, tier: str) -> Path:
+        return self.folder / f"test_{tier}.py"
 
 
 EXERCISES: tuple[Exercise, ...] = (
-    Exercise("sgd", "Minibatch SGD", ("sgd",), 10, "3.2 线性回归的从零开始实现"),
-    Exercise("softmax", "Softmax", ("softmax",), 10, "3.6 softmax回归的从零开始实现"),
-    Exercise("training_loop", "The training loop", ("train_epoch", "train"), 20, "3.6 / 6.6 训练"),
-    Exercise("dropout", "Dropout", ("dropout_layer",), 10, "4.6 暂退法"),
-    Exercise("log_rmse", "Log RMSE", ("log_rmse",), 5, "4.10 实战Kaggle比赛：预测房价"),
-    Exercise("conv_output_size", "Convolution output size", ("conv_output_size",), 5, "6.3 填充和步幅"),
-    Exercise("vgg", "VGG blocks", ("vgg_block", "vgg"), 15, "7.2 使用块的网络（VGG）"),
-    Exercise("batch_norm", "Batch normalization", ("batch_norm", "BatchNorm"), 15, "7.5 批量规范化"),
+    Exercise("sgd", "Minibatch SGD", ("sgd",), 10, "3.2 线性回归的从零开始实现",
+             "update values (and their dtype), in place and outside autograd, gradients zeroed on their device, "
+             "a generator of params, tiny gradients, recovers `w = [2, -3.4], b = 4.2`"),
+    Exercise("softmax", "Softmax", ("softmax",), 10, "3.6 softmax回归的从零开始实现",
+             "against `torch.softmax`, rows sum to 1, no overflow at ±1000 within one row, float64 gradcheck, "
+             "X's device"),
+    Exercise("training_loop", "The training loop", ("train_epoch", "train"), 20, "3.6 / 6.6 训练",
+             "train/eval modes, no autograd in evaluation, one zero_grad/backward/step per batch, any loss and "
+             "optimizer, leftover gradients, a net with dropout, averages over examples, devices, learns the digits"),
+    Exercise("dropout", "Dropout", ("dropout_layer",), 10, "4.6 暂退法",
+             "0 or `X/(1-p)` per element, keep rate, binomial counts and expectation (6σ bounds), independent "
+             "fresh masks, X's device and dtype (half precision too), input untouched, gradient"),
+    Exercise("log_rmse", "Log RMSE", ("log_rmse",), 5, "4.10 实战Kaggle比赛：预测房价",
+             "against a float64 numpy oracle, clamping of predictions only, a Python float, tensors on a GPU"),
+    Exercise("conv_output_size", "Convolution output size", ("conv_output_size",), 5, "6.3 填充和步幅",
+             "equals what `F.conv2d` produces, an `int`, clear errors for every invalid argument"),
+    Exercise("vgg", "VGG blocks", ("vgg_block", "vgg"), 15, "7.2 使用块的网络（VGG）",
+             "layer for layer against `torchvision.models.vgg11`, the book's shapes on 224×224, a small VGG learns"),
+    Exercise("batch_norm", "Batch normalization", ("batch_norm", "BatchNorm"), 15, "7.5 批量规范化",
+             "against `F.batch_norm`, biased and stable variance, the momentum convention, prediction mode by "
+             "`torch.is_grad_enabled()` alone, float64 gradcheck, the module"),
+    # new exercises go above this line (nox -s new)
 )
 
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}
 
 
-def exercise_of_test_file(path: str) -> str | None:
-    """``tests/hidden/test_dropout.py`` (or a node id in it) -> ``"dropout"``; None otherwise."""
-    stem = PurePosixPath(path.split("::", 1)[0].replace("\\", "/")).stem
-    name = stem.removeprefix("test_")
-    return name if stem.startswith("test_") and name in BY_NAME else None
+def exercise_of(path: str | PurePath) -> str | None:
+    """The exercise whose folder holds ``path`` (a file or a pytest node id), else None."""
+    parts = PurePath(str(path).split("::", 1)[0].replace("\\", "/")).parts
+    for parent, child in zip(parts, parts[1:]):
+        if parent == "tests" and child in BY_NAME:
+            return child
+    return None
+
+
+def tier_of(path: str | PurePath) -> str | None:
+    """``"public"`` or ``"hidden"`` for an exercise's check file (or a node id in it)."""
+    stem = PurePath(str(path).split("::", 1)[0]).stem
+    tier = stem.removeprefix("test_")
+    return tier if exercise_of(path) and tier in TIERS else None
+
+
+def course_table() -> str:
+    """The README's course table, made from this catalog (a meta-test keeps them equal)."""
+    rows = ["| exercise | functions | points | d2l (zh, 2nd ed.) | what the checks hold it to |",
+            "| --- | --- | --- | --- | --- |"]
+    for e in EXERCISES:
+        functions = ", ".join(f"`{f}`" for f in e.functions)
+        rows.append(f"| `{e.name}` | {functions} | {e.points} | {e.d2l} | {e.holds} |")
+    return "\n".join(rows) + "\n"

@@ -1,138 +1,242 @@
-"""A pytest plugin that ends a run with one line per exercise: points, status, and for a
-failure the first failing property in plain words with the small input that broke it.
+"""A pytest plugin that ends a run with one line per exercise (points, status, checks) and,
+for each exercise that did not pass, its first failing property in plain words: what was
+expected, the small input that broke it, the likely mistake when a check reproduced one,
+what the code printed, and the command that shows the details.
 
 Used by ``nox -s check`` and ``nox -s solutions`` as ``-p grader.scoreboard``. An exercise
-earns its points only when every one of its checks passes.
+earns its points only when every one of its checks passes. Failures are read from their
+fields (grader.failures.CheckFailure), never parsed back from text.
 """
 from __future__ import annotations
 
-import re
+import ast
 import textwrap
+import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-from grader.catalog import BY_NAME, EXERCISES, exercise_of_test_file
+from grader import loading
+from grader.catalog import BY_NAME, EXERCISES, exercise_of
+from grader.failures import CheckFailure, is_stub
 
-NOT_IMPLEMENTED = "NotImplementedError"
-# How hypothesis introduces the example it reports: "Falsifying example: f(", "Failing test
-# case: f(", "Falsifying explicit example: f(", ...
-EXAMPLE = r"(?:Falsifying|Failing)(?: explicit)? (?:example|test case): "
-MORE = 4  # other failing properties listed by name under the first one
+MORE = 4          # other failing properties listed under the first failure
+PRINTED_LINES = 15  # lines of a failing check's own output shown
+STATUS_WIDTH = max(len(s) for s in ("passed", "failed", "not started", "error", "no checks ran"))
 
 
 @dataclass
 class Failure:
-    check: str       # the test's name
-    property: str    # first line of its docstring
-    message: str     # our plain-words message, or the exception
-    example: str     # hypothesis's falsifying example, if any
+    check: str                 # the test's name
+    nodeid: str
+    property: str              # first line of its docstring
+    kind: str                  # "check", "not implemented", "import", "crash"
+    summary: str               # one sentence (or the exception's first lines)
+    shown: dict[str, str] = field(default_factory=dict)
+    advice: str | None = None  # the reproduced mistake's advice
+    example: dict[str, str] = field(default_factory=dict)
+    where: str | None = None   # for a crash: the line of the code under test that raised
+    printed: str = ""          # what the check's run printed
 
 
 @dataclass
 class Record:
     passed: int = 0
-    failed: int = 0
-    not_implemented: int = 0
     failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
 
     @property
     def status(self) -> str:
         if self.passed + self.failed == 0:
             return "no checks ran"
-        if self.failed == 0:
+        if not self.failures:
             return "passed"
-        return "not started" if self.not_implemented == self.failed else "failed"
+        kinds = {f.kind for f in self.failures}
+        if "import" in kinds:
+            return "error"
+        return "not started" if kinds == {"not implemented"} else "failed"
 
 
-def _example(text: str) -> str:
-    """Hypothesis's 'Falsifying example: f(...)' block from a failure's text, minus fixtures."""
-    match = re.search(EXAMPLE + r"\w+\(\n(.*?)\n\s*\|?\s*\)", text, re.S)
-    if not match:
-        return ""
-    lines = [line.strip().lstrip("|").strip() for line in match.group(1).splitlines()]
-    kept = [line for line in lines if not re.match(r"(impl|device|candidate)=", line)]
-    return "\n".join(kept)
+def _property(item) -> str:
+    doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip()
+    return doc.splitlines()[0] if doc else item.name
 
 
-def _message(report) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(report.longrepr)
-    text = re.sub(r"^(E\s+)?(AssertionError|Failed): ", "", text.strip())
-    return re.split(r"\n" + EXAMPLE, text)[0].strip()
+def _where(excinfo, target: Path | None) -> str | None:
+    """``file, line N, in f: source`` of the deepest frame in the code under test."""
+    if target is None:
+        return None
+    frames = [frame for frame in traceback.extract_tb(excinfo.tb) if Path(frame.filename) == target]
+    if not frames:
+        return None
+    frame = frames[-1]
+    return f"{target.name}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
+
+
+def _failure(item, excinfo, target: Path | None) -> Failure:
+    error = excinfo.value
+    example = getattr(error, "example", None)
+    base = dict(check=item.name, nodeid=item.nodeid, property=_property(item),
+                example=(example() if callable(example) else example) or {})
+    if isinstance(error, CheckFailure):
+        advice = error.mistake.advice if error.mistake else None
+        return Failure(kind="check", summary=error.summary, shown=error.shown, advice=advice, **base)
+    if isinstance(error, loading.SubmissionError):
+        return Failure(kind="import", summary=str(error), **base)
+    if is_stub(error):
+        return Failure(kind="not implemented", summary=str(error), where=_where(excinfo, target), **base)
+    text = "\n".join(str(error).strip().splitlines()[:6])
+    return Failure(kind="crash", summary=f"{type(error).__name__}: {text}" if text else type(error).__name__,
+                   where=_where(excinfo, target), **base)
+
+
+def stub_hints(path: Path) -> list[str]:
+    """The messages of every ``raise NotImplementedError("...")`` left in a file, in order."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    hints = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and getattr(node.exc.func, "id", "") == "NotImplementedError":
+            args = node.exc.args
+            if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
+                hints.append((node.lineno, args[0].value))
+    return [hint for _, hint in sorted(hints)]
+
+
+def details_command(failure: Failure, exercise: str) -> str:
+    """A command that reruns just this check with its traceback (split_exercises parses it)."""
+    return f"nox -s check -- {exercise} -k {failure.check.split('[')[0]} --tb=short"
 
 
 class Scoreboard:
-    def __init__(self):
+    def __init__(self, config):
+        self.config = config
         self.records = {exercise.name: Record() for exercise in EXERCISES}
+        self._pending: dict[str, Failure] = {}
+
+    def _target(self, exercise: str) -> Path | None:
+        if self.config.getoption("--candidates", False):
+            return None
+        try:
+            return loading.target_candidate(self.config.getoption("--target", "exercises"), exercise).path
+        except loading.SubmissionError:
+            return None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = yield
-        doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines() if hasattr(item, "obj") else []
-        report.user_properties.append(("property", doc[0] if doc else item.name))
+        exercise = exercise_of(item.nodeid)
+        if exercise is not None and call.excinfo is not None and report.failed and item.nodeid not in self._pending:
+            self._pending[item.nodeid] = _failure(item, call.excinfo, self._target(exercise))
         return report
 
     def pytest_runtest_logreport(self, report):
-        exercise = exercise_of_test_file(report.nodeid)
-        if exercise is None or (report.when != "call" and not report.failed):
+        exercise = exercise_of(report.nodeid)
+        if exercise is None or report.when != "teardown":
             return
         record = self.records[exercise]
-        if report.passed:
+        failure = self._pending.pop(report.nodeid, None)
+        if failure is None:
             record.passed += 1
             return
-        if report.skipped:
-            return
-        record.failed += 1
-        text = report.longreprtext
-        if _message(report).startswith(NOT_IMPLEMENTED):
-            record.not_implemented += 1
-        record.failures.append(Failure(
-            check=report.nodeid.split("::")[-1],
-            property=dict(report.user_properties).get("property", ""),
-            message=_message(report),
-            example=_example(text),
-        ))
+        failure.printed = "\n".join(text for name, text in report.sections if name.startswith("Captured std")).strip()
+        record.failures.append(failure)
 
     def pytest_terminal_summary(self, terminalreporter):
         write = terminalreporter.write_line
         ran = {name: rec for name, rec in self.records.items() if rec.passed + rec.failed}
         if not ran:
             return
-        terminalreporter.section("scoreboard")
+        terminalreporter.section(f"scoreboard: {self._graded()}")
         earned = total = 0
+        name_width = max(len(name) for name in ran) + 2
+        checks = {name: f"{rec.passed}/{rec.passed + rec.failed} checks" for name, rec in ran.items()}
+        checks_width = max(len(text) for text in checks.values())
         for name, record in ran.items():
             exercise = BY_NAME[name]
             points = exercise.points if record.status == "passed" else 0
             earned, total = earned + points, total + exercise.points
-            write(f"{name:<18} {points:>3} / {exercise.points:<3} {record.status:<12} "
-                  f"{record.passed}/{record.passed + record.failed} checks   d2l {exercise.d2l}")
-        write(f"{'total':<18} {earned:>3} / {total:<3}")
+            write(f"{name:<{name_width}}{points:>3} / {exercise.points:<4}{record.status:<{STATUS_WIDTH + 2}}"
+                  f"{checks[name]:<{checks_width + 3}}d2l {exercise.d2l}")
+        write(f"{'total':<{name_width}}{earned:>3} / {total}")
         for name, record in ran.items():
             if record.failures:
                 self._explain(write, name, record)
 
-    @staticmethod
-    def _explain(write, name, record: Record) -> None:
-        first = record.failures[0]
+    def _graded(self) -> str:
+        if self.config.getoption("--candidates", False):
+            return "the kept implementations (self-test)"
+        target = self.config.getoption("--target", "exercises")
+        try:
+            path = loading.target_dir(target)
+        except loading.SubmissionError:
+            return target
+        return f"{target} ({path})" if target in loading.NAMED_TARGETS else str(path)
+
+    def _explain(self, write, name: str, record: Record) -> None:
         write("")
-        if record.status == "not started":
-            write(f"{name}: not started; to do:")
-            for todo in dict.fromkeys(f.message.removeprefix(NOT_IMPLEMENTED + ": ") for f in record.failures):
-                write(f"  - {todo}")
+        if record.status == "error":
+            first = next(f for f in record.failures if f.kind == "import")
+            write(f"{name}: could not be graded, so every check failed:")
+            write(f"  {first.summary}")
             return
-        write(f"{name}: {len(record.failures)} check(s) failed; the first: {first.check}")
+        if record.status == "not started":
+            target = self._target(name)
+            hints = stub_hints(target) if target else []
+            hints = hints or list(dict.fromkeys(f.summary for f in record.failures))
+            write(f"{name}: not started; to do:")
+            for hint in hints:
+                write(f"  - {hint}")
+            return
+        first = record.failures[0]
+        count = record.failed
+        write(f"{name}: {count} check{'s' if count > 1 else ''} failed; the first: {first.check}")
         write(f"  property: {first.property}")
-        write(textwrap.indent(first.message, "  | "))
-        if first.example:
+        write(textwrap.indent(first.summary, "  | "))
+        for label, value in first.shown.items():
+            write(textwrap.indent(f"{label}: {value}", "  |   "))
+        if first.where:
+            write(f"  raised at {first.where}")
+        example = {label: value for label, value in first.example.items() if first.shown.get(label) != value}
+        if example:
             write("  smallest input found:")
-            write(textwrap.indent(first.example, "    "))
-        others = list(dict.fromkeys(f.property for f in record.failures[1:] if f.property != first.property))
-        for prop in others[:MORE]:
-            write(f"  also failed: {prop}")
-        if len(others) > MORE:
-            write(f"  … and {len(others) - MORE} more (run pytest with -k and --tb=short for details)")
+            for label, value in example.items():
+                write(textwrap.indent(f"{label} = {value}", "    "))
+        if first.advice:
+            write(f"  Likely mistake: {first.advice}")
+        self._printed(write, first)
+        self._others(write, record.failures[1:])
+        write(f"  details: {details_command(first, name)}")
+
+    @staticmethod
+    def _printed(write, failure: Failure) -> None:
+        if not failure.printed:
+            return
+        lines = failure.printed.splitlines()
+        write("  your code printed:")
+        for line in lines[:PRINTED_LINES]:
+            write(f"    {line[:200]}")
+        if len(lines) > PRINTED_LINES:
+            write(f"    ... ({len(lines) - PRINTED_LINES} more lines; run the details command with -s to see all)")
+
+    @staticmethod
+    def _others(write, others: list[Failure]) -> None:
+        by_property: dict[str, int] = {}
+        for failure in others:
+            by_property[failure.property] = by_property.get(failure.property, 0) + 1
+        listed = list(by_property.items())[:MORE]
+        for prop, n in listed:
+            write(f"  also failed: {prop}" + (f" ({n} checks)" if n > 1 else ""))
+        rest = len(others) - sum(n for _, n in listed)
+        if rest:
+            write(f"  ... and {rest} more failed check{'s' if rest > 1 else ''}")
 
 
 def pytest_configure(config):
-    config.pluginmanager.register(Scoreboard(), "d2l-scoreboard")
+    config.pluginmanager.register(Scoreboard(config), "d2l-scoreboard")

@@ -1,4 +1,5 @@
-"""Generate ``exercises/`` (the stubs) from the marked regions of ``solutions/``.
+"""Generate ``exercises/`` (the stubs) from the marked regions of ``solutions/``, and the
+course table of README.md from grader/catalog.py.
 
 A region is::
 
@@ -19,6 +20,8 @@ import argparse
 import re
 import sys
 from pathlib import Path
+
+from grader.catalog import course_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -84,13 +87,30 @@ def expected_stubs() -> dict[str, str]:
     return stubs
 
 
+README = ROOT / "README.md"
+TABLE_START = "<!-- course table: made from grader/catalog.py by nox -s stubs -->\n"
+TABLE_END = "<!-- end of course table -->\n"
+
+
+def readme_with_table(text: str) -> str:
+    """README.md's text with the course table between its markers made anew from the catalog."""
+    if TABLE_START not in text or TABLE_END not in text:
+        raise MarkerError(f"README.md lacks the course table markers {TABLE_START.strip()} ... {TABLE_END.strip()}")
+    head, rest = text.split(TABLE_START, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    return head + TABLE_START + course_table() + TABLE_END + tail
+
+
 def stale_files() -> list[str]:
-    """Names of the files in ``exercises/`` that differ from what would be generated."""
+    """Names of the generated files (in ``exercises/``, and README.md) that differ from what would be generated."""
     stale = []
     for name, text in expected_stubs().items():
         path = EXERCISES / name
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            stale.append(name)
+            stale.append(f"exercises/{name}")
+    readme = README.read_text(encoding="utf-8")
+    if readme_with_table(readme) != readme:
+        stale.append("README.md")
     return stale
 
 
@@ -101,13 +121,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         stale = stale_files()
         for name in stale:
-            print(f"exercises/{name} is stale: run `python -m grader.stubgen`", file=sys.stderr)
+            print(f"{name} is stale: run `python -m grader.stubgen`", file=sys.stderr)
         return 1 if stale else 0
+    write_all()
+    return 0
+
+
+def write_all() -> None:
+    """Write exercises/ and README.md's course table."""
     EXERCISES.mkdir(exist_ok=True)
     for name, text in expected_stubs().items():
         (EXERCISES / name).write_text(text, encoding="utf-8")
         print(f"wrote exercises/{name}")
-    return 0
+    README.write_text(readme_with_table(README.read_text(encoding="utf-8")), encoding="utf-8")
+    print("wrote the course table of README.md")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ def batch_norm(X, gamma, beta, moving_mean, moving_var, eps, momentum):
     - In training mode, input of any rank other than 2 or 4 raises ``ValueError`` (an
       ``assert`` as in the book is accepted too).
     """
-    # BEGIN SOLUTION: in prediction mode use the moving statistics; in training mode compute the batch mean and biased variance (dim 0, or dims (0, 2, 3) with keepdim=True), normalize, and update the moving statistics with momentum
+    # BEGIN SOLUTION: in prediction mode normalize with the moving statistics; in training mode normalize with the batch mean and biased variance, per feature or per channel, and update the moving statistics with momentum
     if not torch.is_grad_enabled():
         X_hat = (X - moving_mean) / torch.sqrt(moving_var + eps)
         return gamma * X_hat + beta, moving_mean, moving_var
@@ -56,7 +56,7 @@ class BatchNorm(nn.Module):
 
     def __init__(self, num_features, num_dims):
         super().__init__()
-        # BEGIN SOLUTION: make gamma and beta nn.Parameters of shape (1, C) or (1, C, 1, 1), and the moving mean (zeros) and variance (ones) plain tensors of the same shape
+        # BEGIN SOLUTION: make gamma and beta learnable parameters and the moving mean and variance plain tensors, all of the shape the docstring gives
         shape = (1, num_features) if num_dims == 2 else (1, num_features, 1, 1)
         self.gamma = nn.Parameter(torch.ones(shape))
         self.beta = nn.Parameter(torch.zeros(shape))
@@ -65,7 +65,7 @@ class BatchNorm(nn.Module):
         # END SOLUTION
 
     def forward(self, X):
-        # BEGIN SOLUTION: move the moving statistics to X's device, call batch_norm(X, ..., eps=1e-5, momentum=0.9) and keep the moving statistics it returns
+        # BEGIN SOLUTION: follow X to its device, call batch_norm with the eps and momentum of the docstring, and keep the moving statistics it returns
         if self.moving_mean.device != X.device:
             self.moving_mean = self.moving_mean.to(X.device)
             self.moving_var = self.moving_var.to(X.device)

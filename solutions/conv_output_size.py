@@ -11,7 +11,7 @@ def conv_output_size(input_size: int, kernel_size: int, padding: int = 0, stride
     below 1, a ``stride`` below 1, or a kernel larger than the padded input
     (``k > n + 2p``).
     """
-    # BEGIN SOLUTION: validate the arguments, then return (input_size - kernel_size + 2 * padding) // stride + 1
+    # BEGIN SOLUTION: validate the arguments, then compute the size with the formula of the docstring
     if input_size < 0 or padding < 0:
         raise ValueError(f"sizes must not be negative, got input_size={input_size}, padding={padding}")
     if kernel_size < 1:

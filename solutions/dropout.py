@@ -11,13 +11,14 @@ def dropout_layer(X: torch.Tensor, dropout: float) -> torch.Tensor:
 
     Contract:
     - ``dropout == 1`` returns a tensor of zeros and ``dropout == 0`` returns ``X`` unchanged.
-    - The result has the shape, dtype and device of ``X``; the random mask is made on
+    - The result has the shape, dtype and device of ``X``, float16 and bfloat16 included (a
+      mask made with ``.float()`` would turn them into float32); the random mask is made on
       ``X.device`` (``torch.rand(X.shape)`` alone would make it on the CPU).
     - ``X`` itself is never modified.
     - ``dropout`` outside ``[0, 1]`` raises ``ValueError`` (an ``assert`` as in the book is
       accepted too).
     """
-    # BEGIN SOLUTION: draw a keep-mask with torch.rand(X.shape, device=X.device), zero the dropped elements and divide the survivors by (1 - dropout)
+    # BEGIN SOLUTION: draw a uniform random mask on X's device, zero the dropped elements and rescale the survivors
     if not 0 <= dropout <= 1:
         raise ValueError(f"dropout must be a probability in [0, 1], got {dropout!r}")
     if dropout == 1:

@@ -8,9 +8,10 @@ def log_rmse(net, features, labels) -> float:
     ``sqrt(mean((log(max(net(features), 1)) - log(labels)) ** 2))``: the predictions
     (shape ``(n, 1)``, like ``labels``) are clamped to at least 1 before the natural
     logarithm, so that a bad prediction cannot make the logarithm ``-inf`` or ``NaN``; the
-    labels are positive and are not clamped. Returns a Python ``float``.
+    labels are positive and are not clamped. Returns a Python ``float``. The tensors may be
+    on any device, a GPU included.
     """
-    # BEGIN SOLUTION: clamp net(features) to at least 1, take natural logs of predictions and labels, and return the square root of the mean squared difference as a Python float
+    # BEGIN SOLUTION: clamp the predictions to at least 1, take natural logs of predictions and labels, and return the root of their mean squared difference as a Python float
     clipped_preds = torch.clamp(net(features), 1, float("inf"))
     rmse = torch.sqrt(torch.mean((torch.log(clipped_preds) - torch.log(labels)) ** 2))
     return rmse.item()

@@ -12,7 +12,7 @@ def softmax(X: torch.Tensor) -> torch.Tensor:
       mathematically); the book's first version, ``exp(X)`` directly, overflows.
     - Differentiable with autograd; ``X`` is not modified.
     """
-    # BEGIN SOLUTION: subtract each row's maximum (keepdim=True), exponentiate, and divide by each row's sum
+    # BEGIN SOLUTION: subtract each row's maximum, exponentiate, and divide by each row's sum
     X_exp = torch.exp(X - X.max(dim=1, keepdim=True).values)
     return X_exp / X_exp.sum(dim=1, keepdim=True)
     # END SOLUTION

@@ -12,18 +12,21 @@ def train_epoch(net, train_iter, loss, updater):
     """Train ``net`` for one epoch over ``train_iter``; return ``(mean_loss, accuracy)``.
 
     - ``net`` is an ``nn.Module`` and is put in training mode (``net.train()``).
-    - ``loss`` is elementwise (``reduction='none'``): one value per example.
-    - If ``updater`` is a ``torch.optim.Optimizer``: for each minibatch zero the gradients,
-      backpropagate ``l.mean()`` and take one ``step()``.
+    - ``loss`` is elementwise (``reduction='none'``): one value per example; it may be any
+      such loss, not only cross-entropy.
+    - If ``updater`` is a ``torch.optim.Optimizer`` (any of them, not only SGD): for each
+      minibatch zero the gradients, backpropagate ``l.mean()`` and take one ``step()``;
+      gradients left on the parameters from before do not enter the first step.
     - Otherwise ``updater`` is a d2l-style callable such as ``lambda batch_size: sgd(params,
       lr, batch_size)``: backpropagate ``l.sum()`` and call ``updater(X.shape[0])`` (it also
       zeroes the gradients).
     - Both figures are averages over examples, not over minibatches (the last minibatch may
       be smaller), of the losses and predictions of the forward pass that each minibatch's
-      update uses (before that update), returned as Python floats; the accuracy is a
+      update uses (before that update: each minibatch goes through ``net`` once, which
+      matters when ``net`` has dropout), returned as Python floats; the accuracy is a
       fraction in ``[0, 1]``.
     """
-    # BEGIN SOLUTION: call net.train(); for each (X, y): l = loss(net(X), y), update as described, and accumulate the summed loss, the correct count (accuracy) and the number of examples
+    # BEGIN SOLUTION: put the net in training mode; for each minibatch compute the loss, update as described, and add up the summed loss, the correct predictions and the number of examples
     net.train()
     total_loss, total_correct, total_examples = 0.0, 0.0, 0
     for X, y in train_iter:
@@ -55,7 +58,7 @@ def train(net, train_iter, test_iter, loss, num_epochs, updater, device=None):
     - Training starts from ``net``'s current parameters: no re-initialization (such as
       train_ch6's ``init_weights``), and no ``assert`` on the figures (train_ch3 ends with some).
     """
-    # BEGIN SOLUTION: move net to device if given; each epoch, run the training pass on minibatches moved to the device, then evaluate accuracy on test_iter in eval mode under torch.no_grad(), and record the three figures
+    # BEGIN SOLUTION: move the net and every minibatch to the device when one is given; each epoch, run the training pass, then measure the test accuracy in eval mode without autograd, and record the three figures
     if device is not None:
         net.to(device)
 

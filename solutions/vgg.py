@@ -10,7 +10,7 @@ def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequent
     ``out_channels`` to ``out_channels``. The block keeps height and width through the
     convolutions and halves them (rounding down) in the pooling.
     """
-    # BEGIN SOLUTION: append num_convs (Conv2d(kernel_size=3, padding=1), ReLU) pairs, updating in_channels after the first, then MaxPool2d(kernel_size=2, stride=2), and wrap them in nn.Sequential
+    # BEGIN SOLUTION: build the convolutions and their ReLUs in a loop, the first one changing the number of channels, then the pooling, all in one Sequential
     layers = []
     for _ in range(num_convs):
         layers.append(nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1))
@@ -33,7 +33,7 @@ def vgg(conv_arch, in_channels: int = 1, num_classes: int = 10) -> nn.Sequential
     ``((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))`` and ``in_channels=3`` the blocks
     match ``torchvision.models.vgg11().features`` layer for layer.
     """
-    # BEGIN SOLUTION: chain one vgg_block per (num_convs, out_channels) pair, passing each block's out_channels on as the next in_channels, then add Flatten and the three Linear layers with ReLU and Dropout(0.5)
+    # BEGIN SOLUTION: chain one block per pair of the architecture, each taking the previous block's output channels, then add the classifier the docstring lists
     conv_blks = []
     for num_convs, out_channels in conv_arch:
         conv_blks.append(vgg_block(num_convs, in_channels, out_channels))

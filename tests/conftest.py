@@ -6,9 +6,12 @@ import json
 import pytest
 import torch
 from hypothesis import HealthCheck, Phase, register_random, settings
+from hypothesis.errors import Flaky
 
-from grader.catalog import exercise_of_test_file
-from tests import adapter
+from grader import loading
+from grader.catalog import exercise_of
+from grader.failures import CheckFailure, known_mistakes
+from tests.common import seeding
 
 # One intra-op thread: the checks' tensors are tiny, where threads cost more than they
 # give (a small convolution ran 10x slower with 2 threads on a loaded 2-core machine), and a
@@ -29,11 +32,14 @@ _REPORTING = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
 settings.register_profile("grading", derandomize=True, max_examples=40, phases=_REPORTING, **_COMMON)
 # Exploration for the instructors: new examples per seed (nox -s seeds).
 settings.register_profile("explore", derandomize=False, max_examples=40, phases=_REPORTING, **_COMMON)
-# The self-test only needs to know *whether* a kept wrong implementation fails: no shrinking.
-settings.register_profile(
-    "selftest", derandomize=True, max_examples=40, phases=(Phase.explicit, Phase.generate), **_COMMON
-)
+# The self-test needs to know whether a kept wrong implementation fails, and which mistake
+# the failure names: the shrink phase stays, so that hints are judged on the input a
+# student would see.
+settings.register_profile("selftest", derandomize=True, max_examples=40, phases=_REPORTING, **_COMMON)
 settings.load_profile("grading")
+
+STATEFUL = ("the same input gave different results on two calls: keep no state between calls "
+            "(no counters, caches or torch.manual_seed inside your code)")
 
 
 class _TorchGlobalRandom:
@@ -42,7 +48,7 @@ class _TorchGlobalRandom:
     when it is replayed, and a check that draws masks or batches cannot flake."""
 
     def seed(self, seed):
-        torch.manual_seed(seed)
+        seeding.seed(seed)
 
     def getstate(self):
         return torch.random.get_rng_state()
@@ -71,32 +77,29 @@ def pytest_addoption(parser):
 
 
 def _exercise(node) -> str:
-    exercise = exercise_of_test_file(str(node.path))
+    exercise = exercise_of(node.path)
     if exercise is None:
-        raise pytest.UsageError(f"{node.path} is not named tests/<tier>/test_<exercise>.py for a catalogued exercise")
+        raise pytest.UsageError(f"{node.path} is not in the folder tests/<exercise>/ of a catalogued exercise")
     return exercise
 
 
 def pytest_generate_tests(metafunc):
     if "candidate" in metafunc.fixturenames and metafunc.config.getoption("--candidates"):
-        candidates = adapter.kept_candidates(_exercise(metafunc.definition))
+        candidates = loading.kept_candidates(_exercise(metafunc.definition))
         metafunc.parametrize("candidate", candidates, ids=[c.label for c in candidates], indirect=True, scope="module")
 
 
 @pytest.fixture(scope="module")
-def candidate(request) -> adapter.Candidate:
+def candidate(request) -> loading.Candidate:
     if hasattr(request, "param"):
         return request.param
-    return adapter.target_candidate(request.config.getoption("--target"), _exercise(request.node))
+    return loading.target_candidate(request.config.getoption("--target"), _exercise(request.node))
 
 
 @pytest.fixture(scope="module")
 def impl(request, candidate):
     """The module under test for this test file's exercise."""
-    try:
-        return adapter.load(candidate)
-    except adapter.SubmissionError as error:
-        pytest.fail(str(error), pytrace=False)
+    return loading.load(candidate)  # a SubmissionError here fails every check of the exercise with it
 
 
 def _devices() -> list[str]:
@@ -117,40 +120,71 @@ def device(request) -> torch.device:
 @pytest.fixture(autouse=True)
 def _seeded():
     """The same random numbers on every run of a check, so a score never depends on luck."""
-    torch.manual_seed(0)
+    seeding.seed(0)
     yield
 
 
-# --- the self-test's record: which check failed for which kept implementation ----------
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Draw the same examples whatever is under test, and say in one sentence that a
+    submission keeps state when hypothesis's replay disagrees with its first run."""
+    inner = getattr(getattr(pyfuncitem.obj, "hypothesis", None), "inner_test", None)
+    if inner is not None:
+        # Hypothesis seeds a parametrized test from its node id, which names the kept
+        # implementation in the self-test: key it by the check alone, so that the self-test
+        # judges failures and hints on the very inputs a student's run draws.
+        inner._hypothesis_internal_add_digest = _check_id(pyfuncitem).encode()
+    try:
+        return (yield)
+    except Flaky:
+        raise CheckFailure(STATEFUL) from None
+
+
+def _check_id(item) -> str:
+    """The node id without the candidate parameter: the same for a student's run and the self-test."""
+    callspec = getattr(item, "callspec", None)
+    candidate = callspec.params.get("candidate") if callspec is not None else None
+    if not isinstance(candidate, loading.Candidate):
+        return item.nodeid
+    return item.nodeid.split("[", 1)[0] + _other_params(item.nodeid, candidate.label)
+
+
+# --- the self-test's record: which check failed for which kept implementation, naming which mistake
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
     callspec = getattr(item, "callspec", None)
-    if callspec is not None and isinstance(callspec.params.get("candidate"), adapter.Candidate):
+    if callspec is not None and isinstance(callspec.params.get("candidate"), loading.Candidate):
         report.user_properties.append(("candidate", callspec.params["candidate"].label))
+        error = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(error, CheckFailure) and error.mistake is not None:
+            report.user_properties.append(("mistake", error.mistake.id))
     return report
 
 
 class _KillMatrix:
+    """exercise -> candidate -> check -> {"outcome": "passed" or "failed", "mistake": id or None}."""
+
     def __init__(self, path: str):
         self.path = path
-        self.outcomes: dict[str, dict[str, dict[str, str]]] = {}
+        self.outcomes: dict[str, dict[str, dict[str, dict]]] = {}
 
     def pytest_runtest_logreport(self, report):
-        candidate = dict(report.user_properties).get("candidate")
+        properties = dict(report.user_properties)
+        candidate = properties.get("candidate")
         if candidate is None or (report.when != "call" and report.outcome == "passed"):
             return
-        exercise = exercise_of_test_file(report.nodeid)
         check = report.nodeid.split("[", 1)[0] + _other_params(report.nodeid, candidate)
-        per_check = self.outcomes.setdefault(exercise, {}).setdefault(candidate, {})
-        if per_check.get(check) != "failed":
-            per_check[check] = report.outcome
+        per_check = self.outcomes.setdefault(exercise_of(report.nodeid), {}).setdefault(candidate, {})
+        if per_check.get(check, {}).get("outcome") != "failed":
+            per_check[check] = {"outcome": report.outcome, "mistake": properties.get("mistake")}
 
     def pytest_sessionfinish(self):
+        record = {"outcomes": self.outcomes, "mistakes": sorted(known_mistakes())}
         with open(self.path, "w", encoding="utf-8") as stream:
-            json.dump(self.outcomes, stream, indent=1, sort_keys=True)
+            json.dump(record, stream, indent=1, sort_keys=True)
 
 
 def _other_params(nodeid: str, candidate: str) -> str:

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
 
 from grader import stubgen
-from grader.catalog import EXERCISES
-from tests import adapter
+from grader.catalog import EXERCISES, TIERS
+from grader.loading import NAMED_TARGETS
 
 
 def test_stubs_are_generated_from_the_solutions():
     stale = stubgen.stale_files()
-    assert not stale, f"exercises/ is stale for {stale}: run `nox -s stubs` (python -m grader.stubgen)"
+    assert not stale, f"{stale} are stale: run `nox -s stubs` (python -m grader.stubgen)"
 
 
 def _public_names(path) -> dict[str, ast.AST]:
@@ -23,8 +24,8 @@ def _public_names(path) -> dict[str, ast.AST]:
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
 def test_stub_and_solution_share_the_contract(exercise):
-    stub = _public_names(adapter.NAMED_TARGETS["exercises"] / f"{exercise.name}.py")
-    solution = _public_names(adapter.NAMED_TARGETS["solutions"] / f"{exercise.name}.py")
+    stub = _public_names(NAMED_TARGETS["exercises"] / f"{exercise.name}.py")
+    solution = _public_names(NAMED_TARGETS["solutions"] / f"{exercise.name}.py")
     assert stub.keys() == solution.keys()
     for name in exercise.functions:
         assert name in solution, f"catalog names {name}, which solutions/{exercise.name}.py does not define"
@@ -33,8 +34,8 @@ def test_stub_and_solution_share_the_contract(exercise):
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
 def test_each_exercise_has_public_and_hidden_checks(exercise):
-    for tier in ("public", "hidden"):
-        assert (adapter.ROOT / "tests" / tier / f"test_{exercise.name}.py").is_file()
+    for tier in TIERS:
+        assert exercise.test_file(tier).is_file(), f"{exercise.test_file(tier)} is missing"
 
 
 def test_a_stub_raises_the_hint():
@@ -74,3 +75,17 @@ def test_a_stub_names_the_function_or_method_to_write():
 def test_broken_markers_are_reported(source, problem):
     with pytest.raises(stubgen.MarkerError, match=problem):
         stubgen.make_stub(source, "f")
+
+
+# A hint in words names no code: no call, assignment, operator or attribute access.
+CODE = re.compile(r"[=()\[\]*/]|\w\.\w")
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_stub_hints_say_what_to_do_in_words(exercise):
+    """A stub's hint is no answer: the code comes with a failure's likely mistake, once the student has tried."""
+    text = (NAMED_TARGETS["solutions"] / f"{exercise.name}.py").read_text(encoding="utf-8")
+    hints = re.findall(r"# BEGIN SOLUTION: (.*)", text)
+    assert hints
+    for hint in hints:
+        assert not CODE.search(hint), f"solutions/{exercise.name}.py: the stub hint {hint!r} contains code; say it in words"

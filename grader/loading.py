@@ -1,0 +1,117 @@
+"""Loading the code under test: the one layer between the checks and a submission.
+
+Checks never import ``exercises`` or ``solutions``. They receive the module under test
+from the ``impl`` fixture (tests/conftest.py), which this module imports from a
+*candidate*: one ``.py`` file implementing one exercise, from ``--target`` (exercises/,
+solutions/ or a submission's directory) or, for the self-test, a kept implementation.
+The candidate runs in the same process as the checks.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from grader.catalog import BY_NAME, ROOT
+
+NAMED_TARGETS = {"exercises": ROOT / "exercises", "solutions": ROOT / "solutions"}
+KINDS = {"correct": "correct", "wrong": "mutants"}  # kind of kept implementation -> its folder
+D2L_ADVICE = (
+    "the d2l package is not used here: write the function yourself with torch (`import torch` and "
+    "`from torch import nn`), and copy any helper you need from the book into your file"
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One implementation of one exercise."""
+
+    exercise: str
+    path: Path
+    kind: str  # "target" (what is being graded), "correct" or "wrong" (kept for the self-test)
+
+    @property
+    def label(self) -> str:
+        if self.kind == "target":
+            return self.path.parent.name
+        return f"{'mutant' if self.kind == 'wrong' else 'correct'}:{self.path.stem}"
+
+    @property
+    def docstring(self) -> str:
+        return (load(self).__doc__ or "").strip()
+
+    @property
+    def summary(self) -> str:
+        """The first line of the module docstring (what a kept implementation does)."""
+        return self.docstring.splitlines()[0] if self.docstring else ""
+
+    @property
+    def declared_mistakes(self) -> set[str]:
+        """The mistake ids a kept wrong implementation names (``Mistake: a, b`` lines)."""
+        found: set[str] = set()
+        for line in self.docstring.splitlines():
+            if line.strip().startswith("Mistake:"):
+                found |= {part.strip() for part in line.split(":", 1)[1].split(",") if part.strip()}
+        return found
+
+
+class SubmissionError(Exception):
+    """The code under test could not be loaded."""
+
+
+def target_dir(target: str) -> Path:
+    """``exercises``, ``solutions`` or a directory holding a submission's modules."""
+    path = NAMED_TARGETS.get(target) or Path(target).resolve()
+    if not path.is_dir():
+        raise SubmissionError(
+            f"--target {target!r} is neither 'exercises', 'solutions' nor a directory of exercise modules"
+        )
+    return path
+
+
+def target_candidate(target: str, exercise: str) -> Candidate:
+    return Candidate(exercise, target_dir(target) / f"{exercise}.py", "target")
+
+
+def kept_candidates(exercise: str) -> list[Candidate]:
+    """The reference solution, then the kept correct implementations, then the kept wrong ones."""
+    found = [target_candidate("solutions", exercise)]
+    for kind, folder in KINDS.items():
+        for path in sorted((BY_NAME[exercise].folder / folder).glob("*.py")):
+            found.append(Candidate(exercise, path, kind))
+    return found
+
+
+_loaded: dict[Path, ModuleType] = {}
+
+
+def load(candidate: Candidate) -> ModuleType:
+    """Import the candidate's file as a fresh module (once per file)."""
+    path = candidate.path
+    if path in _loaded:
+        return _loaded[path]
+    if not path.is_file():
+        raise SubmissionError(f"{path} does not exist: the exercise {candidate.exercise!r} lives in {path.name}")
+    name = f"_under_test_{len(_loaded)}_{candidate.exercise}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[name]
+        raise SubmissionError(import_failure(path.name, error)) from error
+    _loaded[path] = module
+    return module
+
+
+def import_failure(file_name: str, error: Exception) -> str:
+    """Why importing a submission's file failed, in a sentence (with advice for the book's ``d2l``)."""
+    text = f"importing {file_name} failed: {type(error).__name__}: {error}"
+    if isinstance(error, SyntaxError) and error.lineno:
+        text = f"importing {file_name} failed: SyntaxError at line {error.lineno}: {error.msg}"
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] == "d2l":
+        text += f"; {D2L_ADVICE}"
+    return text

@@ -1,0 +1,14 @@
+"""Rejects a kernel larger than the input without counting the padding (k > n instead of k > n + 2p).
+
+Mistake: conv_output_size.kernel_vs_unpadded_input
+"""
+
+
+def conv_output_size(input_size, kernel_size, padding=0, stride=1):
+    if input_size < 0 or padding < 0:
+        raise ValueError("input_size and padding must not be negative")
+    if kernel_size < 1 or stride < 1:
+        raise ValueError("kernel_size and stride must be at least 1")
+    if kernel_size > input_size:
+        raise ValueError("kernel larger than the input")
+    return (input_size - kernel_size + 2 * padding) // stride + 1

@@ -1,0 +1,11 @@
+"""Rejects an input of size 0 (input_size < 1), although padding can make room for the kernel."""
+
+
+def conv_output_size(input_size, kernel_size, padding=0, stride=1):
+    if input_size < 1 or padding < 0:
+        raise ValueError("input_size must be positive and padding not negative")
+    if kernel_size < 1 or stride < 1:
+        raise ValueError("kernel_size and stride must be at least 1")
+    if kernel_size > input_size + 2 * padding:
+        raise ValueError("kernel larger than the padded input")
+    return (input_size - kernel_size + 2 * padding) // stride + 1

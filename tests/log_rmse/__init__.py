@@ -1,0 +1,1 @@
+"""The log_rmse exercise: its checks, their support code, and its kept wrong and correct implementations."""

@@ -1,8 +1,0 @@
-"""Clamps the log of the predictions at 0 instead of the predictions at 1: NaN for negative predictions."""
-import torch
-
-
-def log_rmse(net, features, labels):
-    log_preds = torch.clamp(torch.log(net(features)), min=0)
-    rmse = torch.sqrt(torch.mean((log_preds - torch.log(labels)) ** 2))
-    return rmse.item()

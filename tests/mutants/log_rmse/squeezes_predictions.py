@@ -1,9 +1,0 @@
-"""Squeezes the predictions to shape (n,) but not the labels, so the difference broadcasts to (n, n)."""
-import torch
-
-
-def log_rmse(net, features, labels):
-    preds = net(features).squeeze()
-    clipped_preds = torch.clamp(preds, 1, float("inf"))
-    rmse = torch.sqrt(torch.mean((torch.log(clipped_preds) - torch.log(labels)) ** 2))
-    return rmse.item()

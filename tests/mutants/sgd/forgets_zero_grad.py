@@ -1,8 +1,0 @@
-"""Never zeroes the gradients, so they accumulate over minibatches."""
-import torch
-
-
-def sgd(params, lr, batch_size):
-    with torch.no_grad():
-        for param in params:
-            param -= lr * param.grad / batch_size

@@ -1,9 +1,0 @@
-"""Zeroes the gradient before using it, so the update subtracts zero."""
-import torch
-
-
-def sgd(params, lr, batch_size):
-    with torch.no_grad():
-        for param in params:
-            param.grad.zero_()
-            param -= lr * param.grad / batch_size

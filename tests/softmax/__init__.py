@@ -1,0 +1,1 @@
+"""The softmax exercise: its checks, their support code, and its kept wrong and correct implementations."""

@@ -1,0 +1,351 @@
+"""Probes for the training_loop checks: a network, an optimizer and a d2l-style updater that
+record how the training loop used them, an independent replay of what the loop must do, and
+minibatches that behave like tensors on another device until they are moved.
+
+The checks pass these objects to the code under test (through ``call``, which turns its
+exceptions into plain-words failures) and compare what the probes recorded and what it
+returned with what the replay computed.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import torch
+import torch._dynamo  # noqa: F401  torch.optim imports it lazily at the first optimizer (seconds): do it with torch
+from torch import nn
+
+
+NUM_FEATURES, NUM_CLASSES = 4, 3
+
+
+# --- the network ------------------------------------------------------------------------
+
+
+@dataclass
+class Forward:
+    """One call of the probe network's forward."""
+
+    X: torch.Tensor       # a detached CPU copy of the input
+    training: bool        # net.training at the call
+    grad_enabled: bool    # torch.is_grad_enabled() at the call
+
+
+class ProbeNet(nn.Module):
+    """A small two-layer network (float64), with dropout between the layers when asked, that
+    records every forward call, the parameters it first ran with, and every request to move
+    it to a device (``to``, ``cpu``, ``cuda``)."""
+
+    def __init__(self, hidden: int = 5, seed: int = 0, dropout: float = 0.0):
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        self.hidden = nn.Linear(NUM_FEATURES, hidden).double()
+        self.drop = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden, NUM_CLASSES).double()
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype))
+        self.initial = [p.detach().clone() for p in self.parameters()]
+        self.first_forward_params: list[torch.Tensor] | None = None
+        self.forwards: list[Forward] = []
+        self.moved_to: list[torch.device] = []
+
+    def forward(self, X):
+        if isinstance(X, ElsewhereTensor):
+            raise NotMovedError(f"net(X) was called with a minibatch X of {X.source} that was never moved to the "
+                                "device (on a GPU: 'Expected all tensors to be on the same device')")
+        if self.first_forward_params is None:
+            self.first_forward_params = [p.detach().cpu().clone() for p in self.parameters()]
+        self.forwards.append(Forward(X.detach().cpu().clone(), self.training, torch.is_grad_enabled()))
+        return self.out(self.drop(torch.tanh(self.hidden(X))))
+
+    def reinitialized(self) -> bool:
+        """Whether the parameters were changed before the first forward pass (no training step can have done that)."""
+        return self.first_forward_params is not None and not all(
+            torch.equal(p, q) for p, q in zip(self.first_forward_params, self.initial))
+
+    def to(self, *args, **kwargs):
+        device = torch._C._nn._parse_to(*args, **kwargs)[0]
+        if device is not None:
+            self.moved_to.append(torch.device(device))
+        return super().to(*args, **kwargs)
+
+    def cpu(self):
+        self.moved_to.append(torch.device("cpu"))
+        return super().cpu()
+
+    def cuda(self, device=None):
+        self.moved_to.append(torch.device("cuda"))
+        return super().cuda(device)
+
+    def plain_copy(self) -> "ProbeNet":
+        """A ProbeNet with the same parameters and dropout, for the replay (it records into its own lists)."""
+        twin = ProbeNet(hidden=self.hidden.out_features, dropout=self.drop.p)
+        twin.load_state_dict(copy.deepcopy(self.state_dict()))
+        return twin
+
+
+def make_batches(sizes, seed: int = 0, dtype=torch.float64):
+    """A list of ``(X, y)`` minibatches of the given sizes (reusable, like a DataLoader)."""
+    generator = torch.Generator().manual_seed(seed)
+    batches = []
+    for n in sizes:
+        X = torch.randn(n, NUM_FEATURES, generator=generator, dtype=dtype)
+        y = torch.randint(0, NUM_CLASSES, (n,), generator=generator)
+        batches.append((X, y))
+    return batches
+
+
+def loss_fn():
+    return nn.CrossEntropyLoss(reduction="none")
+
+
+class SpyLoss(nn.Module):
+    """An elementwise loss other than cross-entropy (multi-class hinge, reduction='none') that
+    counts its calls: a loop must use the loss it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.base = nn.MultiMarginLoss(reduction="none")
+        self.calls = 0
+
+    def forward(self, y_hat, y):
+        self.calls += 1
+        return self.base(y_hat, y)
+
+
+# --- the updaters -----------------------------------------------------------------------
+
+
+def spying(optimizer_class):
+    """``optimizer_class`` recording, at each ``step()``, a copy of every parameter's gradient
+    (None where there is none), and counting the ``zero_grad()`` calls."""
+
+    class Spy(optimizer_class):
+        def __init__(self, params, lr, **kwargs):
+            super().__init__(params, lr=lr, **kwargs)
+            self.step_grads: list[list[torch.Tensor | None]] = []
+            self.zero_grad_calls = 0
+
+        def _params(self):
+            return [p for group in self.param_groups for p in group["params"]]
+
+        def zero_grad(self, set_to_none: bool = True):
+            self.zero_grad_calls += 1
+            return super().zero_grad(set_to_none)
+
+        def step(self, closure=None):
+            self.step_grads.append([None if p.grad is None else p.grad.detach().cpu().clone() for p in self._params()])
+            return super().step(closure)
+
+    Spy.__name__ = Spy.__qualname__ = f"Spy{optimizer_class.__name__}"
+    return Spy
+
+
+SpySGD = spying(torch.optim.SGD)
+SpyAdam = spying(torch.optim.Adam)
+
+
+class SpyUpdater:
+    """A d2l-style updater ``updater(batch_size)``: it records the batch size and every
+    parameter's gradient, then does the book's ``sgd`` (``p -= lr * p.grad / batch_size``)
+    and zeroes the gradients, as ``d2l.sgd`` does."""
+
+    def __init__(self, params, lr):
+        self.params = list(params)
+        self.lr = lr
+        self.batch_sizes: list = []
+        self.grads: list[list[torch.Tensor | None]] = []
+
+    def __call__(self, batch_size):
+        self.batch_sizes.append(batch_size)
+        self.grads.append([None if p.grad is None else p.grad.detach().cpu().clone() for p in self.params])
+        with torch.no_grad():
+            for p in self.params:
+                if p.grad is not None:
+                    p -= self.lr * p.grad / batch_size
+                    p.grad.zero_()
+
+
+# --- the replay: what a correct loop computes, done independently ------------------------
+
+
+@dataclass
+class EpochReplay:
+    mean_loss: float
+    accuracy: float
+    grads: list[list[torch.Tensor]] = field(default_factory=list)  # per minibatch, per parameter
+    batch_loss_sums: list[float] = field(default_factory=list)      # per minibatch: the summed loss
+    batch_correct: list[int] = field(default_factory=list)          # per minibatch: correct predictions
+
+
+def replay_epoch(net: nn.Module, batches, lr: float, reduction: str, loss=None, optimizer=None,
+                 figures_after_update: bool = False) -> EpochReplay:
+    """Train ``net`` (a copy, modified in place) one epoch as the contract says: for each
+    minibatch, the loss and the predictions at the current parameters, then one update with
+    the gradient of the loss's mean (``reduction='mean'``, an Optimizer) or of its sum
+    (``reduction='sum'``, the d2l updater, which divides by the batch size). The update is
+    ``optimizer.step()`` when an optimizer over ``net``'s parameters is given (torch's own,
+    as the oracle), plain SGD with ``lr`` otherwise. The grads recorded are those the updater
+    must see. ``figures_after_update`` measures the figures the way the known mistake does,
+    with a second forward pass after the update."""
+    loss = loss or nn.functional.cross_entropy
+    params = list(net.parameters())
+    net.train()
+    replay = EpochReplay(0.0, 0.0)
+    for X, y in batches:
+        X, y = X.to(params[0].device), y.to(params[0].device)
+        scores = net(X)
+        losses = loss(scores, y, reduction="none") if loss is nn.functional.cross_entropy else loss(scores, y)
+        objective = losses.mean() if reduction == "mean" else losses.sum()
+        g = torch.autograd.grad(objective, params)
+        replay.grads.append([gi.detach().cpu().clone() for gi in g])
+        if optimizer is not None:
+            for p, gi in zip(params, g):
+                p.grad = gi
+            optimizer.step()
+            optimizer.zero_grad()
+        else:
+            with torch.no_grad():
+                for p, gi in zip(params, g):
+                    if reduction == "mean":
+                        p -= lr * gi
+                    else:  # the order of d2l.sgd's operations
+                        p -= lr * gi / X.shape[0]
+        if figures_after_update:
+            with torch.no_grad():
+                scores = net(X)
+                losses = loss(scores, y, reduction="none") if loss is nn.functional.cross_entropy else loss(scores, y)
+        replay.batch_loss_sums.append(float(losses.detach().double().sum()))
+        replay.batch_correct.append(int((scores.argmax(dim=1) == y).sum()))
+    count = sum(X.shape[0] for X, _ in batches)
+    replay.mean_loss = sum(replay.batch_loss_sums) / count
+    replay.accuracy = sum(replay.batch_correct) / count
+    return replay
+
+
+def replay_accuracy(net: nn.Module, batches, by_batch: bool = False) -> float:
+    """The accuracy over ``batches`` in eval mode under no_grad (``by_batch``: the mean of the
+    minibatch accuracies, as the known mistake computes it)."""
+    device = next(net.parameters()).device
+    net.eval()
+    correct, count, fractions = 0, 0, []
+    with torch.no_grad():
+        for X, y in batches:
+            X, y = X.to(device), y.to(device)
+            right = int((net(X).argmax(dim=1) == y).sum())
+            correct, count = correct + right, count + X.shape[0]
+            fractions.append(right / X.shape[0])
+    return sum(fractions) / len(fractions) if by_batch else correct / count
+
+
+def replay_train(net: nn.Module, train_batches, test_batches, num_epochs: int, lr: float, reduction: str,
+                 optimizer=None, test_by_batch: bool = False):
+    """The history ``[(train_loss, train_acc, test_acc), ...]`` a correct ``train`` returns."""
+    history = []
+    for _ in range(num_epochs):
+        epoch = replay_epoch(net, train_batches, lr, reduction, optimizer=optimizer)
+        history.append((epoch.mean_loss, epoch.accuracy, replay_accuracy(net, test_batches, by_batch=test_by_batch)))
+    return history
+
+
+# --- minibatches that must be moved before use --------------------------------------------
+
+_METADATA = {
+    torch.Tensor.shape.__get__, torch.Tensor.dtype.__get__,
+    torch.Tensor.ndim.__get__, torch.Tensor.is_cuda.__get__, torch.Tensor.requires_grad.__get__,
+    torch.Tensor.size, torch.Tensor.numel, torch.Tensor.dim, torch.Tensor.__len__,
+    torch.Tensor.__repr__, torch.Tensor.__format__,
+}
+
+
+ELSEWHERE = torch.device("meta")  # the device an ElsewhereTensor reports
+
+
+class NotMovedError(RuntimeError):
+    """What using a minibatch that was not moved to the device raises (like CUDA's
+    'Expected all tensors to be on the same device')."""
+
+
+class ElsewhereTensor(torch.Tensor):
+    """A minibatch tensor that behaves as if it lived on another device: its shape, size and
+    dtype can be read, but any computation with it raises NotMovedError until it is moved
+    with ``.to(device)`` (or ``.cpu()``, or an operation given ``device=``), which returns a
+    plain tensor."""
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func == torch.Tensor.device.__get__:  # method-wrappers compare equal, never identical
+            # Elsewhere: so that a loop that moves a minibatch only when it is not already on
+            # the device (`if X.device != device`) moves it, as it would from a real GPU.
+            return ELSEWHERE
+        if func in _METADATA:
+            with torch._C.DisableTorchFunctionSubclass():
+                return func(*args, **kwargs)
+        target = None
+        if func is torch.Tensor.to:
+            target = torch._C._nn._parse_to(*args[1:], **kwargs)[0]
+        elif func is torch.Tensor.cpu:
+            target = torch.device("cpu")
+        elif func is torch.Tensor.cuda:
+            target = torch.device("cuda")
+        elif "device" in kwargs and kwargs["device"] is not None:
+            target = kwargs["device"]
+        plain_args = tuple(a.as_subclass(torch.Tensor) if isinstance(a, ElsewhereTensor) else a for a in args)
+        if target is not None:
+            with torch._C.DisableTorchFunctionSubclass():
+                result = func(*plain_args, **kwargs)
+            return result.as_subclass(torch.Tensor) if isinstance(result, torch.Tensor) else result
+        if func is torch.Tensor.to:  # a dtype-only conversion: still elsewhere
+            with torch._C.DisableTorchFunctionSubclass():
+                return func(*plain_args, **kwargs).as_subclass(cls)
+        source = next((getattr(a, "source", "") for a in args if isinstance(a, ElsewhereTensor)), "")
+        raise NotMovedError(
+            f"{getattr(func, '__name__', func)} was applied to a minibatch of {source or 'an iterator'} that was "
+            "never moved to the device (on a GPU: 'Expected all tensors to be on the same device')"
+        )
+
+
+def elsewhere(batches, source: str):
+    """The same minibatches, as tensors that must be moved to the device before use;
+    ``source`` ("train_iter" or "test_iter") is named when one is used unmoved."""
+    wrapped = []
+    for X, y in batches:
+        X, y = X.as_subclass(ElsewhereTensor), y.as_subclass(ElsewhereTensor)
+        X.source = y.source = source
+        wrapped.append((X, y))
+    return wrapped
+
+
+class NetNotMovedError(RuntimeError):
+    """What using a MustMoveNet before ``net.to(device)`` raises."""
+
+
+class MustMoveNet(ProbeNet):
+    """A ProbeNet whose forward raises NetNotMovedError until ``net.to(device)`` (or
+    ``.cpu()``/``.cuda()``) was called."""
+
+    def forward(self, X):
+        if not self.moved_to:
+            raise NetNotMovedError("the network was used before it was moved to the device (net.to(device))")
+        return super().forward(X)
+
+
+# --- comparing ---------------------------------------------------------------------------
+
+# Figures are sums over at most a few dozen examples: a correct loop that accumulates them in
+# float32 (torch.zeros(3) as an accumulator, say) is within about 1e-6 of the float64 replay.
+FIGURE_TOLERANCE = 1e-5
+
+
+def close(a, b, tol: float = FIGURE_TOLERANCE) -> bool:
+    """A figure returned as a Python float, within ``tol`` (relative, absolute below 1) of ``b``."""
+    return isinstance(a, float) and abs(a - b) <= tol * max(1.0, abs(b))
+
+
+def grads_agree(got, expected) -> bool:
+    """Recorded gradients (None where missing) equal the expected ones, parameter by parameter."""
+    return len(got) == len(expected) and all(
+        g is not None and g.shape == e.shape and torch.allclose(g.double(), e.double(), rtol=1e-6, atol=1e-9)
+        for g, e in zip(got, expected))

@@ -1,0 +1,1 @@
+"""The vgg exercise: its checks, their support code, and its kept wrong and correct implementations."""
