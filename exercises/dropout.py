@@ -11,7 +11,8 @@ def dropout_layer(X: torch.Tensor, dropout: float) -> torch.Tensor:
 
     Each element is kept independently with probability ``1 - dropout``, and every kept
     element is multiplied by ``1 / (1 - dropout)`` so that the expected value of each output
-    element equals the input element.
+    element equals the input element. (Draw the uniform numbers in float32: drawn in
+    bfloat16 they are too coarse to keep elements with that probability.)
 
     Contract:
     - ``dropout == 1`` returns a tensor of zeros and ``dropout == 0`` returns ``X`` unchanged.

@@ -35,13 +35,14 @@ def train_epoch(net, train_iter, loss, updater):
 
 def train(net, train_iter, test_iter, loss, num_epochs, updater, device=None):
     """Train for ``num_epochs`` epochs; return one ``(train_loss, train_acc, test_acc)``
-    tuple of floats per epoch.
+    tuple (or list) of floats per epoch.
 
     - Each epoch runs the training pass of ``train_epoch`` (same rules, ``net.train()``), then
       measures the accuracy on ``test_iter`` with ``net.eval()`` and without autograd
       (``torch.no_grad()``), averaged over examples.
     - If ``device`` is given, ``net`` is moved there once (``net.to(device)``) and every
-      minibatch ``X`` and ``y``, from both iterators, is moved there before use.
+      minibatch ``X`` and ``y``, from both iterators, is moved there before use. Without a
+      device nothing is moved (no default such as the book's ``d2l.try_gpu()``).
     - Training starts from ``net``'s current parameters: no re-initialization (such as
       train_ch6's ``init_weights``), and no ``assert`` on the figures (train_ch3 ends with some).
     """

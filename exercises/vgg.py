@@ -7,8 +7,8 @@ from torch import nn
 
 
 def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequential:
-    """One VGG block: ``num_convs`` times (3x3 convolution with padding 1, ReLU), then 2x2
-    max pooling with stride 2.
+    """One VGG block: ``num_convs`` (at least 1) times (3x3 convolution with padding 1,
+    ReLU), then 2x2 max pooling with stride 2.
 
     The first convolution maps ``in_channels`` to ``out_channels``, the following ones
     ``out_channels`` to ``out_channels``. The block keeps height and width through the

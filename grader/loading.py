@@ -17,7 +17,7 @@ from types import ModuleType
 from grader.catalog import BY_NAME, ROOT
 
 NAMED_TARGETS = {"exercises": ROOT / "exercises", "solutions": ROOT / "solutions"}
-KINDS = {"correct": "correct", "wrong": "mutants"}  # kind of kept implementation -> its folder
+KINDS = {"correct": ("correct",), "wrong": ("mutants", "wrong")}  # kind of kept implementation -> its folders
 D2L_ADVICE = (
     "the d2l package is not used here: write the function yourself with torch (`import torch` and "
     "`from torch import nn`), and copy any helper you need from the book into your file"
@@ -75,12 +75,16 @@ def target_candidate(target: str, exercise: str) -> Candidate:
     return Candidate(exercise, target_dir(target) / f"{exercise}.py", "target")
 
 
-def kept_candidates(exercise: str) -> list[Candidate]:
-    """The reference solution, then the kept correct implementations, then the kept wrong ones."""
+def kept_candidates(exercise: str, elsewhere: Path | None = None) -> list[Candidate]:
+    """The reference solution, then the kept correct implementations, then the kept wrong ones:
+    those of tests/<exercise>/, or of ``elsewhere``/<exercise>/{correct,wrong}/ (new ones an
+    adversarial pass wrote, checked before any is kept)."""
     found = [target_candidate("solutions", exercise)]
-    for kind, folder in KINDS.items():
-        for path in sorted((BY_NAME[exercise].folder / folder).glob("*.py")):
-            found.append(Candidate(exercise, path, kind))
+    folder = BY_NAME[exercise].folder if elsewhere is None else Path(elsewhere).resolve() / exercise
+    for kind, names in KINDS.items():
+        for name in names:
+            for path in sorted((folder / name).glob("*.py")):
+                found.append(Candidate(exercise, path, kind))
     return found
 
 

@@ -8,11 +8,13 @@ def sgd(params, lr, batch_size):
     - ``params`` is an iterable of leaf tensors with ``requires_grad=True`` whose ``.grad``
       holds the gradient of the summed loss over a minibatch of ``batch_size`` examples;
       it may be a generator such as ``net.parameters()``.
-    - The update is done in place and outside autograd (under ``torch.no_grad()``): the
-      parameter objects stay the same tensors, still leaves that require gradients, with
-      their dtype and on their device. Every parameter is updated, however small its gradient.
+    - The update is done in place (``param -= ...``, or by assigning ``param.data``) and
+      outside autograd (under ``torch.no_grad()``): the parameter objects stay the same
+      tensors, still leaves that require gradients, with their dtype and on their device.
+      Every parameter is updated, however small its gradient.
     - Afterwards each gradient is zeroed (``param.grad.zero_()``; setting it to ``None`` is
-      accepted too), so that the next ``backward()`` does not accumulate into it.
+      accepted too), so that the next ``backward()`` does not accumulate into it; a gradient
+      that held inf or NaN is zeroed too.
     """
     # BEGIN SOLUTION: outside autograd, update each parameter in place by its scaled gradient, then zero that gradient
     with torch.no_grad():

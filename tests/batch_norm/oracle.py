@@ -37,6 +37,9 @@ NAIVE_VARIANCE = Mistake("batch_norm.naive_variance", (
 ONE_BRANCH = Mistake("batch_norm.name_defined_in_one_branch", (
     "a name is only defined in one branch: in training mode compute X_hat and update the moving statistics after "
     "the 2-D/4-D if/else, for both ranks (check the indentation)"))
+MOVING_SHAPE = Mistake("batch_norm.moving_shape_changed", (
+    "the moving statistics must come back in the shape they were passed in: reshape the batch statistics to "
+    "moving_mean.shape (with keepdim=True they are (1, C), which turns moving statistics of shape (C,) into (1, C))"))
 NOT_RETURNED = Mistake("batch_norm.returns_old_moving_stats",
                        "the moving statistics passed in came back unchanged: return the updated ones")
 KEEPS_GRAPH = Mistake("batch_norm.moving_stats_keep_graph", (
@@ -74,6 +77,7 @@ def moving_mistake(got, before, X, momentum, Y_uses_moving: bool, which: str) ->
         variants.append((EN_EDITION, lambda: update(stat(), 1.0 - momentum)))
     if which == "var":
         variants.append((UNBIASED, lambda: update(stat(unbiased=True))))
+    variants.append((MOVING_SHAPE, lambda: update(stat())))
     if X.dim() == 4:
         variants += [(NO_KEEPDIM, lambda: update(stat().flatten())), (DIMS_BATCH_ONLY, lambda: update(stat(dims=(0,)))),
                      (DIMS_ALL, lambda: update(stat(dims=(0, 1, 2, 3))))]

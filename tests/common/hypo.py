@@ -11,13 +11,26 @@ import functools
 
 import hypothesis
 
+import torch
+
 from grader.failures import show, snapshot
+
+
+def _fresh(value):
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_fresh(v) for v in value)
+    return value
 
 
 def given(**strategies):
     def decorate(test):
         @functools.wraps(test)
         def recording(*args, **kwargs):
+            # Fresh copies for the test: an explicit @example's tensors are shared by every run of
+            # the check, and code under test that changes them in place must not change later runs.
+            kwargs = {name: _fresh(value) if name in strategies else value for name, value in kwargs.items()}
             drawn = {name: snapshot(kwargs[name]) for name in strategies if name in kwargs}
             try:
                 return test(*args, **kwargs)

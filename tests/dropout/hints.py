@@ -46,7 +46,7 @@ def rescale_mistake(X: torch.Tensor, Y: torch.Tensor, dropout: float) -> Mistake
         return None
     Xd, Yd = X.detach().double().cpu(), Y.detach().double().cpu()
     kept = Yd != 0
-    if not bool(kept.any()):
+    if not bool(kept.any()) or bool(kept.all()):  # with nothing dropped, a rescale by the kept fraction looks the same
         return None
     for mistake, scale in ((NO_RESCALE, 1.0), (DIVIDES_BY_DROPOUT, 1.0 / dropout)):
         if bool(torch.isclose(Yd[kept], Xd[kept] * scale, rtol=1e-3, atol=1e-6).all()):

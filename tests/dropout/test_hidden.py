@@ -70,6 +70,12 @@ def test_keep_rate_matches_one_minus_dropout(impl, device, p):
     check_keep_rate(impl, device, 20_000, p)
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_keep_rate_in_half_precision(impl, device, dtype):
+    """For float16 and bfloat16 X too, each element is kept with probability 1 - dropout (6 sd on 2**22 elements)."""
+    check_keep_rate(impl, device, 2**22, 0.3, dtype)
+
+
 def _variance_bounds(n: int, p: float, samples: int, sds: float = 8.0) -> tuple[float, float]:
     """Where the sample variance of ``samples`` Binomial(n, p) counts lies, within ``sds`` of its standard deviation."""
     var = n * p * (1 - p)

@@ -50,9 +50,9 @@ def _binomial_within(count: int, n: int, rate: float, sds: float = 6.0) -> bool:
     return abs(count - n * rate) <= sds * math.sqrt(n * rate * (1 - rate))
 
 
-def check_keep_rate(impl, device, n: int, p: float) -> None:
+def check_keep_rate(impl, device, n: int, p: float, dtype=torch.float32) -> None:
     """dropout_layer(torch.ones(n), p) keeps n * (1 - p) elements within 6 standard deviations."""
-    Y = dropout_layer(impl, torch.ones(n, device=device), p)
+    Y = dropout_layer(impl, torch.ones(n, device=device, dtype=dtype), p)
     check_tensor(Y, f"dropout_layer(torch.ones({n}), {p}) must keep X's shape", shape=(n,), got=Y)
     kept = int((Y != 0).sum())
     normal_rate = 0.5 * math.erfc(p / math.sqrt(2))  # P(randn > p)

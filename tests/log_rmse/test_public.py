@@ -27,7 +27,7 @@ def check_value(impl, got: float, preds, labels, what: str, tolerance: float) ->
 
     def rerun(probe_preds, probe_labels):
         try:
-            return float(impl.log_rmse(identity, probe_preds, probe_labels))
+            return float(impl.log_rmse(identity, probe_preds.clone(), probe_labels.clone()))
         except Exception as error:  # noqa: BLE001 - an exception is an outcome like any other
             return error
 

@@ -19,6 +19,9 @@ ONLY_FIRST = Mistake("sgd.only_first_param", (
 NOT_ZEROED = Mistake("sgd.gradient_not_zeroed", (
     "the gradient was left as it was: zero it after the update (param.grad.zero_(), or set it to None), or the "
     "next backward() adds to it"))
+NOT_ZEROED_BY_PRODUCT = Mistake("sgd.zeroes_by_multiplying", (
+    "a gradient holding inf or NaN stays NaN when multiplied by 0 (0 * inf is NaN): zero it with "
+    "param.grad.zero_(), or set it to None"))
 GENERATOR_TWICE = Mistake("sgd.iterates_twice", (
     "params was looped over twice: a generator such as net.parameters() is empty the second time, so zero each "
     "gradient in the same loop that updates it"))

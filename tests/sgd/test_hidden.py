@@ -11,7 +11,8 @@ from tests.common.data import loader, synthetic_regression
 from tests.common.hypo import given
 from tests.common.report import check, check_close, check_tensor
 from tests.common.strategies import float_dtypes, shapes
-from tests.sgd.hints import (CHANGES_DTYPE, GENERATOR_TWICE, GRAD_OFF_DEVICE, NOT_UPDATED, NOT_ZEROED, ONLY_FIRST,
+from tests.sgd.hints import (CHANGES_DTYPE, GENERATOR_TWICE, GRAD_OFF_DEVICE, NOT_UPDATED, NOT_ZEROED, NOT_ZEROED_BY_PRODUCT,
+                             ONLY_FIRST,
                              REPLACED, list_mistake, step, value_mistake)
 from tests.sgd.test_public import check_zeroed
 
@@ -137,6 +138,15 @@ def test_gradients_are_zeroed(impl, device):
         check_zeroed(param, torch.full(param.shape, 2.0, dtype=param.dtype),
                      f"param {i}.grad must be zero (or None) after sgd(params, 0.1, 5)",
                      first_only=lambda: list_mistake(params, params, olds, 0.1, 5) == ONLY_FIRST)
+
+
+def test_gradients_holding_inf_or_nan_are_zeroed_too(impl, device):
+    """A gradient that holds inf or NaN is zeroed as well (0 * inf is NaN: multiplying by 0 does not zero it)."""
+    w = torch.zeros(4, device=device, requires_grad=True)
+    w.grad = torch.tensor([1.0, float("inf"), float("nan"), -float("inf")], device=device)
+    step(impl, [w], 0.1, 1, what="sgd([w], 0.1, 1) with w.grad = [1, inf, nan, -inf]")
+    check(w.grad is None or bool((w.grad == 0).all()), "after sgd with w.grad = [1, inf, nan, -inf], w.grad must be zero "
+          "(or None)", grad=w.grad, mistake=NOT_ZEROED_BY_PRODUCT if w.grad is not None and w.grad[0] == 0 and bool(w.grad.isnan().any()) else None)
 
 
 @given(pairs=param_sets)

@@ -25,8 +25,9 @@ OVER_COLUMNS = Mistake("softmax.over_columns", "the columns sum to 1: normalize 
 GLOBAL_SUM = Mistake("softmax.global_sum",
                      "the whole tensor sums to 1: divide by each row's own sum, not by the sum over all entries")
 LOG_SOFTMAX = Mistake("softmax.log_softmax", "this is the log-softmax: return the probabilities, not their logarithms")
-CHANGES_DTYPE = Mistake("softmax.changes_dtype",
-                        "keep X's dtype: do not convert X with .float() (float64 input must give float64 output)")
+CHANGES_DTYPE = Mistake("softmax.changes_dtype", (
+    "keep X's dtype: do not convert X with .float(), or convert the result back (float64, float16 and bfloat16 "
+    "input must give output of that dtype)"))
 IN_PLACE = Mistake("softmax.in_place", "do not modify X in place (X -= ...); compute a new tensor, X - X.max(...)")
 OFF_DEVICE = Mistake("softmax.off_device", (
     "build the result from X with tensor operations; a buffer made with torch.zeros(X.shape) (or torch.tensor) "

@@ -14,7 +14,9 @@ from tests.common.strategies import float_dtypes, shapes, tensors
 from tests.softmax.hints import DETACHED, IN_PLACE, OFF_DEVICE, diagnose_output
 from tests.softmax.test_public import softmax
 
-TOLERANCE = {torch.float32: dict(rtol=1e-4, atol=1e-6), torch.float64: dict(rtol=1e-9, atol=1e-12)}
+TOLERANCE = {torch.float32: dict(rtol=1e-4, atol=1e-6), torch.float64: dict(rtol=1e-9, atol=1e-12),
+             # float16 and bfloat16 hold about 3 and 2 significant digits
+             torch.float16: dict(rtol=5e-3, atol=1e-4), torch.bfloat16: dict(rtol=2e-2, atol=1e-3)}
 # Logits near +-1000 are stored in float32 only to about 6e-5 (half a unit in the last place), so
 # exp(X - logsumexp(X)), a correct way, is off by up to about 2e-4 relative there.
 LARGE_TOLERANCE = {torch.float32: dict(rtol=5e-4, atol=1e-6), torch.float64: dict(rtol=1e-9, atol=1e-12)}
@@ -84,6 +86,13 @@ def test_wide_logits_match_torch_softmax(impl, X):
     """For logits anywhere in [-1000, 1000], far apart within one row too, the output is finite and equals torch.softmax."""
     check_matches(softmax(impl, X), X, "softmax(X) for logits in [-1000, 1000] must equal torch.softmax(X, dim=1)",
                   LARGE_TOLERANCE[X.dtype])
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_input(impl, device, dtype):
+    """float16 and bfloat16 logits give probabilities of that dtype, equal to torch.softmax within that precision."""
+    X = (torch.linspace(-6, 6, 15, dtype=torch.float64).reshape(3, 5)).to(dtype).to(device)
+    check_matches(softmax(impl, X), X, f"softmax(X) for {dtype} X must equal torch.softmax(X, dim=1)", TOLERANCE[dtype])
 
 
 def _large_logits(case: str, dtype: torch.dtype) -> torch.Tensor:

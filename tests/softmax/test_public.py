@@ -13,8 +13,8 @@ def softmax(impl, X):
 
 
 def test_keeps_shape_dtype_and_device(impl, device):
-    """The output has the input's shape, dtype and device."""
-    for dtype in (torch.float32, torch.float64):
+    """The output has the input's shape, dtype and device (float32, float64, float16 and bfloat16)."""
+    for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
         X = torch.arange(10, dtype=dtype, device=device).reshape(2, 5) / 4
         Y = softmax(impl, X)
         check_tensor(Y, "softmax(X) must keep X's shape, dtype and device", shape=X.shape, dtype=dtype, device=device,

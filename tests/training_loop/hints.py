@@ -65,6 +65,9 @@ ASSERTS = Mistake("training_loop.asserts_on_figures", (
     "0.5, accuracies > 0.7) that only hold for its Fashion-MNIST run"))
 NOT_MOVED = Mistake("training_loop.minibatch_not_moved", (
     "move every minibatch X, y of both iterators to the device before use: X.to(device), y.to(device)"))
+MOVES_WITHOUT_DEVICE = Mistake("training_loop.moves_without_a_device", (
+    "without a device train leaves the network and the data where they are: the book's train_ch6 defaults to "
+    "d2l.try_gpu(), this contract has no default device"))
 NET_NOT_MOVED = Mistake("training_loop.net_not_moved", "move the network once, net.to(device), before training")
 
 

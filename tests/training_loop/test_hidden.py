@@ -298,6 +298,13 @@ def test_moves_the_net_and_every_minibatch_to_the_device(impl):
     _check_history(history, expected, "train(..., device=cpu)", net)
 
 
+def test_without_a_device_nothing_is_moved(impl):
+    """Without device, train never moves the network (there is no default device)."""
+    _, _, net, *_ = _run_train(impl)
+    check(not net.moved_to, f"train(...) without a device moved the network to {[str(d) for d in net.moved_to]}",
+          mistake=hints.MOVES_WITHOUT_DEVICE)
+
+
 def test_trains_on_the_device(impl, device):
     """With device given, training on that device gives the replay's figures and leaves the network there."""
     history, expected, net, *_ = _run_train(impl, device=device)

@@ -133,8 +133,8 @@ def _first_conv(block) -> str:
 def network_mistake(net, conv_arch, in_channels: int, num_classes: int) -> Mistake | None:
     """The mistake that vgg's network shows in its layers: the channels it chains, its blocks, its classifier."""
     children = list(net) if isinstance(net, nn.Sequential) else []
-    if len(children) <= len(conv_arch):
-        return None
+    if len(children) <= len(conv_arch) or not all(isinstance(block, nn.Sequential) for block in children[:len(conv_arch)]):
+        return None  # not one entry per block: the layers cannot be read block by block
     firsts = [_first_conv(block) for block in children[:len(conv_arch)]]
     if in_channels != 1 and firsts[0].startswith("Conv2d(1, "):
         return IGNORES_IN_CHANNELS

@@ -1,4 +1,4 @@
-"""Fills an empty tensor like X with uniform numbers and keeps those at or above dropout."""
+"""Fills an empty float32 tensor of X's shape on its device with uniform numbers and keeps those at or above dropout."""
 import torch
 
 
@@ -7,5 +7,5 @@ def dropout_layer(X, dropout):
         raise ValueError(f"bad dropout {dropout}")
     if dropout == 1:
         return torch.zeros_like(X)
-    keep = torch.empty_like(X).uniform_(0, 1) >= dropout
+    keep = torch.empty(X.shape, device=X.device).uniform_(0, 1) >= dropout
     return X * keep / (1 - dropout)
