@@ -23,6 +23,19 @@ momenta = st.sampled_from([0.0, 0.1, 0.9]) | st.floats(0.0, 1.0)
 epsilons = st.sampled_from([1e-5, 1e-3, 0.5])
 
 
+# Per-channel parameters and moving statistics come from a few distinct values each (shrunk in
+# one step, where values drawn from a range took most of the shrinking); X is drawn element by
+# element.
+SCALES = st.sampled_from([1.0, 2.0, -1.5, 0.5, 3.0, -0.25])
+SHIFTS = st.sampled_from([0.0, 1.0, -2.0, 0.5, 3.0, -0.75])
+VARIANCES = st.sampled_from([1.0, 0.25, 4.0, 2.5, 0.5])
+
+
+def _per_channel(draw, values, pshape, dtype) -> torch.Tensor:
+    channels = pshape[1]
+    return torch.tensor(draw(st.lists(values, min_size=channels, max_size=channels)), dtype=dtype).reshape(pshape)
+
+
 @st.composite
 def batches(draw, ranks=(2, 4)):
     """(X, gamma, beta, moving_mean, moving_var) of one dtype; batch size 1 is possible."""
@@ -32,10 +45,8 @@ def batches(draw, ranks=(2, 4)):
     shape = (draw(st.integers(1, 5)), draw(side)) if rank == 2 else tuple(draw(side) for _ in range(4))
     pshape = oracle.param_shape(shape)
     X = draw(tensors(shape, dtype))
-    gamma = draw(tensors(pshape, dtype, -3.0, 3.0))
-    beta = draw(tensors(pshape, dtype, -3.0, 3.0))
-    moving_mean = draw(tensors(pshape, dtype, -3.0, 3.0))
-    moving_var = draw(tensors(pshape, dtype, 0.25, 5.0))
+    gamma, beta = _per_channel(draw, SCALES, pshape, dtype), _per_channel(draw, SHIFTS, pshape, dtype)
+    moving_mean, moving_var = _per_channel(draw, SHIFTS, pshape, dtype), _per_channel(draw, VARIANCES, pshape, dtype)
     return X, gamma, beta, moving_mean, moving_var
 
 

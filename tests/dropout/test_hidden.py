@@ -37,7 +37,7 @@ def check_dropped_or_rescaled(X, Y, dropout) -> None:
           mistake=lambda: rescale_mistake(X, Y, dropout), X=X, expected_survivors=scaled.to(X.dtype), got=Y)
 
 
-@given(X=float_dtypes.flatmap(lambda dtype: tensors(shapes(), dtype)), dropout=probabilities)
+@given(X=float_dtypes.flatmap(lambda dtype: tensors(shapes(max_side=3), dtype)), dropout=probabilities)
 def test_every_element_is_dropped_or_rescaled(impl, X, dropout):
     """For any shape, dtype and dropout, each output element is 0 or X / (1 - dropout)."""
     check_dropped_or_rescaled(X, dropout_layer(impl, X, dropout), dropout)
@@ -72,8 +72,8 @@ def test_keep_rate_matches_one_minus_dropout(impl, device, p):
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_keep_rate_in_half_precision(impl, device, dtype):
-    """For float16 and bfloat16 X too, each element is kept with probability 1 - dropout (6 sd on 2**22 elements)."""
-    check_keep_rate(impl, device, 2**22, 0.3, dtype)
+    """For float16 and bfloat16 X too, each element is kept with probability 1 - dropout (6 sd on 2**21 elements)."""
+    check_keep_rate(impl, device, 2**21, 0.3, dtype)
 
 
 def _variance_bounds(n: int, p: float, samples: int, sds: float = 8.0) -> tuple[float, float]:
@@ -97,8 +97,8 @@ def test_number_dropped_varies_like_a_binomial(impl, device):
         variance = torch.tensor(counts, dtype=torch.float64).var().item()
         repeated = bool((masks == masks[:1]).all())
         check(low <= variance <= high,
-              f"the number of kept elements over {what} has variance {variance:.3g}; independent drops give "
-              f"{n * p * (1 - p):.3g} (between {low:.3g} and {high:.3g})",
+              f"the number of kept elements over {what} has variance {variance!r}; independent drops give "
+              f"{n * p * (1 - p)!r} (between {low!r} and {high!r})",
               mistake=None if repeated or len(set(counts)) > 1 else FIXED_COUNT, counts=counts[:20])
 
 
@@ -110,7 +110,7 @@ def test_elements_are_dropped_independently(impl, device):
     for dim, name in ((0, "rows"), (1, "columns")):
         agree = float((kept.narrow(dim, 0, kept.shape[dim] - 1) == kept.narrow(dim, 1, kept.shape[dim] - 1)).float().mean())
         check(abs(agree - 0.5) <= 0.05,
-              f"adjacent {name} of dropout_layer(torch.ones(200, 100), 0.5) share {agree:.2%} of their mask; expected about 50%",
+              f"adjacent {name} of dropout_layer(torch.ones(200, 100), 0.5) share a fraction {agree!r} of their mask; expected 0.5 +- 0.05",
               mistake=SHARED_MASK if agree == 1.0 else None)
 
 

@@ -5,54 +5,60 @@ mistake is named exactly where it was made: every kept wrong implementation whos
 names a mistake (``Mistake: <id>``) gets that hint, no hint fires on a kept wrong
 implementation that does not name it, and every hint the checks can give is named by one.
 
-One pytest run per half of the exercises (two at a time, one per core) runs every check
-against every kept implementation (``--candidates``) with the grading profile, shrinking
-included, so that hints are judged on the inputs a student would see, and records the
-outcomes (``--kill-matrix``); the tests below read that record.
+One pytest run, spread over the cores by pytest-xdist and started as soon as these tests are
+collected (so that the other meta tests run beside it), runs every check against every kept
+implementation (``--candidates``) with the grading profile, shrinking included, so that
+hints are judged on the inputs a student would see, and records the outcomes
+(``--kill-matrix``); the tests below read that record.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from grader.catalog import BY_NAME, EXERCISES, ROOT
+from grader.catalog import BY_NAME, EXERCISES, ROOT, TIERS
+from grader.failures import known_mistakes
 from grader.loading import kept_candidates
 
 MIN_WRONG, MIN_CORRECT = 6, 2
 KEPT = {exercise.name: kept_candidates(exercise.name) for exercise in EXERCISES}
 
 
-def _run_group(names: list[str], out_dir) -> dict:
-    if not names:
-        return {}
-    folders = [str(exercise.folder) for exercise in EXERCISES if exercise.name in names]
-    matrix = out_dir / f"matrix-{names[0]}.json"
-    command = [sys.executable, "-m", "pytest", *folders, "--candidates", f"--kill-matrix={matrix}",
+def start_kill_matrix(out_dir) -> tuple[subprocess.Popen, object]:
+    """Start the run of every check against every kept implementation, spread over the cores
+    by pytest-xdist; the tests below read the record it writes."""
+    matrix = out_dir / "matrix.json"
+    jobs = max(1, min(4, os.cpu_count() or 1))
+    folders = [str(exercise.folder) for exercise in EXERCISES]
+    command = [sys.executable, "-m", "pytest", *folders, "--candidates", f"--kill-matrix={matrix}", "-n", str(jobs),
                "-q", "--tb=no", "--no-header", "-p", "no:cacheprovider"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1500)
-    if not matrix.exists():
-        pytest.fail(f"the self-test run did not finish:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return json.loads(matrix.read_text(encoding="utf-8"))
+    with open(out_dir / "kill-matrix.log", "w", encoding="utf-8") as log:  # the child keeps its own handle
+        return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT), matrix
 
 
 @pytest.fixture(scope="session")
-def record(tmp_path_factory) -> dict:
+def record(request, tmp_path_factory) -> dict:
     """{"outcomes": exercise -> candidate -> check -> {"outcome", "mistake"}, "mistakes": [known ids]}."""
-    out_dir = tmp_path_factory.mktemp("selftest")
-    jobs = max(1, min(len(EXERCISES), os.cpu_count() or 1))
-    names = [exercise.name for exercise in EXERCISES]
-    groups = [names[i::jobs] for i in range(jobs)]
-    merged: dict = {"outcomes": {}, "mistakes": set()}
-    with ThreadPoolExecutor(jobs) as pool:
-        for part in pool.map(lambda group: _run_group(group, out_dir), groups):
-            merged["outcomes"].update(part.get("outcomes", {}))
-            merged["mistakes"].update(part.get("mistakes", []))
-    return merged
+    started = getattr(request.config, "_d2l_kill_matrix", None)  # started at collection by tests/meta/conftest.py
+    process, matrix = started or start_kill_matrix(tmp_path_factory.mktemp("selftest"))
+    try:
+        process.wait(timeout=1500)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    if not matrix.exists():
+        log = (matrix.parent / "kill-matrix.log").read_text(encoding="utf-8")
+        pytest.fail(f"the self-test run did not finish:\n{log[-4000:]}")
+    recorded = json.loads(matrix.read_text(encoding="utf-8"))
+    for exercise in EXERCISES:  # the checks define their mistakes when imported
+        for tier in TIERS:
+            importlib.import_module(f"tests.{exercise.name}.test_{tier}")
+    return {"outcomes": recorded["outcomes"], "mistakes": set(known_mistakes())}
 
 
 def _outcomes(record, candidate) -> dict[str, dict]:

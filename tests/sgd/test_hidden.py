@@ -209,4 +209,4 @@ def test_linear_regression_converges(impl, device):
     b_err = abs(b.item() - true_b)
     check(w_err < 0.01 and b_err < 0.01,
           f"after 3 epochs of minibatch SGD (batch 10, lr 0.03) on y = X [2, -3.4] + 4.2, w and b must be within 0.01 "
-          f"of the truth; errors: w {w_err:.3g}, b {b_err:.3g}", w=w, b=b)
+          f"of the truth; errors: w {w_err!r}, b {b_err!r}", w=w, b=b)

@@ -319,7 +319,7 @@ def test_trains_on_the_device(impl, device):
 
 
 def test_softmax_regression_learns_digits_with_the_book_updater(impl):
-    """Softmax regression on 8x8 digits with a d2l-style sgd updater (lr 0.5, batch 64) reaches >= 88 % test accuracy in 10 epochs."""
+    """Softmax regression on 8x8 digits with a d2l-style sgd updater (lr 0.5, batch 64) reaches >= 88 % test accuracy in 5 epochs."""
     X_train, y_train, X_test, y_test = digits()
     net = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
     params = list(net.parameters())
@@ -331,10 +331,10 @@ def test_softmax_regression_learns_digits_with_the_book_updater(impl):
                 p.grad.zero_()
 
     history = hints.call(impl.train, net, loader(X_train, y_train, 64, shuffle=True), loader(X_test, y_test, 64, shuffle=False),
-                         nn.CrossEntropyLoss(reduction="none"), 10, updater)
-    _check_history_shape(history, 10)
+                         nn.CrossEntropyLoss(reduction="none"), 5, updater)
+    _check_history_shape(history, 5)
     test_acc = history[-1][2]
     if not isinstance(test_acc, float):
         fail("train's test accuracy must be a Python float", got=test_acc)
-    check(test_acc >= 0.88, f"after 10 epochs of d2l-style sgd (lr 0.5) the test accuracy is {test_acc!r}; expected >= 0.88 "
-          "(a correct loop reaches about 0.94)")
+    check(test_acc >= 0.88, f"after 5 epochs of d2l-style sgd (lr 0.5) the test accuracy is {test_acc!r}; expected >= 0.88 "
+          "(a correct loop reaches about 0.93)")

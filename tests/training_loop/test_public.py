@@ -95,13 +95,13 @@ def test_train_evaluates_in_eval_mode_without_autograd(impl):
 
 
 def test_softmax_regression_learns_digits(impl):
-    """Softmax regression on 8x8 digits with torch.optim.SGD (lr 0.5, batch 64) reaches >= 88 % test accuracy in 10 epochs."""
+    """Softmax regression on 8x8 digits with torch.optim.SGD (lr 0.5, batch 64) reaches >= 88 % test accuracy in 5 epochs."""
     X_train, y_train, X_test, y_test = digits()
     net = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
     history = hints.call(impl.train, net, loader(X_train, y_train, 64, shuffle=True), loader(X_test, y_test, 64, shuffle=False),
-                         nn.CrossEntropyLoss(reduction="none"), 10, torch.optim.SGD(net.parameters(), lr=0.5))
-    if not (isinstance(history, (list, tuple)) and len(history) == 10):
-        fail("train(..., num_epochs=10, ...) must return one tuple per epoch", got=history)
+                         nn.CrossEntropyLoss(reduction="none"), 5, torch.optim.SGD(net.parameters(), lr=0.5))
+    if not (isinstance(history, (list, tuple)) and len(history) == 5):
+        fail("train(..., num_epochs=5, ...) must return one tuple per epoch", got=history)
     test_acc = history[-1][2]
-    check(test_acc >= 0.88, f"after 10 epochs of SGD (lr 0.5) the test accuracy is {float(test_acc)!r}; expected >= 0.88 "
-          "(a correct loop reaches about 0.94)")
+    check(test_acc >= 0.88, f"after 5 epochs of SGD (lr 0.5) the test accuracy is {float(test_acc)!r}; expected >= 0.88 "
+          "(a correct loop reaches about 0.93)")
