@@ -1,27 +1,19 @@
-"""Autograd through the code under test: gradients against finite differences, and
-vector-Jacobian products."""
+"""Autograd through the code under test: gradients against finite differences."""
 from __future__ import annotations
 
 import torch
 
-from tests.common.report import fail
+from grader.failures import is_stub
+from tests.common.report import MaybeMistake, fail
 
 
-def gradcheck(fn, inputs: tuple[torch.Tensor, ...], what: str, **kwargs) -> None:
-    """``fn``'s autograd gradients equal finite differences at ``inputs`` (float64)."""
+def gradcheck(fn, inputs: tuple[torch.Tensor, ...], what: str, mistake: MaybeMistake = None, **kwargs) -> None:
+    """``fn``'s autograd gradients equal finite differences at ``inputs`` (float64); a
+    mismatch, or an exception of the code under test, fails the check in words."""
     try:
         torch.autograd.gradcheck(fn, inputs, raise_exception=True, **kwargs)
-    except NotImplementedError:  # a stub (a RuntimeError subclass): not a gradient mismatch
-        raise
-    except RuntimeError as error:  # GradcheckError is one
-        fail(f"the autograd gradient of {what} disagrees with finite differences: {str(error).splitlines()[0]}")
-
-
-def vjp(fn, inputs: tuple[torch.Tensor, ...], cotangent: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """The vector-Jacobian product of ``fn`` at ``inputs`` for ``cotangent`` (zeros where unused)."""
-    inputs = tuple(x.detach().requires_grad_(True) for x in inputs)
-    output = fn(*inputs)
-    if not (isinstance(output, torch.Tensor) and output.requires_grad):
-        return tuple(torch.zeros_like(x) for x in inputs)
-    grads = torch.autograd.grad(output, inputs, cotangent, allow_unused=True)
-    return tuple(torch.zeros_like(x) if g is None else g for x, g in zip(inputs, grads))
+    except Exception as error:  # noqa: BLE001 - GradcheckError, or the code's own exception
+        if is_stub(error):
+            raise
+        fail(f"the autograd gradient of {what} disagrees with finite differences: "
+             f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}", mistake=mistake)
