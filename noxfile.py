@@ -87,12 +87,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def seeds(session: nox.Session) -> None:
-    """Flake hunt: the solutions under N fresh hypothesis seeds (`nox -s seeds -- 20`)."""
+    """Flake hunt: the solutions and the kept correct implementations under N fresh hypothesis seeds (`nox -s seeds -- 20`)."""
     count = int(session.posargs[0]) if session.posargs else 20
     folders, _ = split_exercises([])
     for seed in range(count):
         session.log(f"hypothesis seed {seed} ({seed + 1} of {count})")
-        pytest(session, *folders, "--target=solutions", "-q", "-x",
+        pytest(session, *folders, "--candidates", "--correct-only", "-n", "auto", "-q", "-x",
                "--hypothesis-profile=explore", f"--hypothesis-seed={seed}")
 
 

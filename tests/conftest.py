@@ -75,6 +75,8 @@ def pytest_addoption(parser):
         help="self-test: run every check against the solution and the kept correct and wrong implementations",
     )
     group.addoption("--kill-matrix", metavar="PATH", help="with --candidates: write each check's outcome per candidate as JSON")
+    group.addoption("--correct-only", action="store_true",
+                    help="with --candidates: only the solution and the kept correct implementations (nox -s seeds)")
     group.addoption("--candidates-from", metavar="DIR",
                     help="with --candidates: the implementations in DIR/<exercise>/{correct,wrong}/ instead of the kept ones")
 
@@ -89,6 +91,8 @@ def _exercise(node) -> str:
 def pytest_generate_tests(metafunc):
     if "candidate" in metafunc.fixturenames and metafunc.config.getoption("--candidates"):
         candidates = loading.kept_candidates(_exercise(metafunc.definition), metafunc.config.getoption("--candidates-from"))
+        if metafunc.config.getoption("--correct-only"):
+            candidates = [c for c in candidates if c.kind != "wrong"]
         metafunc.parametrize("candidate", candidates, ids=[c.label for c in candidates], indirect=True, scope="module")
 
 
