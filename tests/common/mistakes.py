@@ -57,3 +57,24 @@ def diagnose(observed, variants: Iterable[Variant], rtol: float = 1e-4, atol: fl
         if same(observed, result, rtol, atol) and (expected is None or not same(expected, result, rtol, atol)):
             hits[mistake.id] = mistake
     return next(iter(hits.values())) if len(hits) == 1 else None
+
+
+def diagnose_with_probes(observed, variants_on: Callable[[object], Iterable[Variant]], failing_input, rerun,
+                         probes, rtol: float = 1e-4, atol: float = 1e-6, expected=None) -> Mistake | None:
+    """Like :func:`diagnose`, for code that can be run again: the mistakes whose variant
+    reproduces ``observed`` on the failing input and, on each of ``probes``, what ``rerun``
+    (the code under test again) gives there. One input can be explained by several mistakes
+    (on ``[[1000, -1000]]`` shifting by the row's mean is no shift at all); the probes tell
+    them apart. None unless exactly one mistake is left."""
+    hits: dict[str, Mistake] = {}
+    for mistake, make in variants_on(failing_input):
+        result = outcome(make)
+        if same(observed, result, rtol, atol) and (expected is None or not same(expected, result, rtol, atol)):
+            hits[mistake.id] = mistake
+    for probe in probes:
+        if len(hits) <= 1:
+            break
+        got = outcome(lambda probe=probe: rerun(probe))
+        reproduced = {mistake.id for mistake, make in variants_on(probe) if same(got, outcome(make), rtol, atol)}
+        hits = {key: mistake for key, mistake in hits.items() if key in reproduced}
+    return next(iter(hits.values())) if len(hits) == 1 else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from grader.failures import Mistake
-from tests.common.mistakes import diagnose
+from tests.common.mistakes import diagnose, diagnose_with_probes
 
 NO_MAX_SHIFT = Mistake("softmax.no_max_shift", (
     "the book's first version, exp(X) directly, overflows for large logits (exp(1000) is inf and inf / inf "
@@ -67,8 +67,14 @@ def _variants(X: torch.Tensor):
     ]
 
 
-def diagnose_output(X: torch.Tensor, Y) -> Mistake | None:
-    """The mistake behind a wrong ``Y = softmax(X)``, when exactly one known mistake gives Y."""
+# Inputs on which mistakes that coincide on some input differ: on [[1000, 990, 995]] the book's
+# exp(X) overflows, while shifting by the row's mean, minimum or first logit does not.
+PROBES = [torch.tensor([[1000.0, 990.0, 995.0]]), torch.tensor([[0.5, -1.0, 2.0, 0.0], [1.5, 0.25, -0.5, 1.0]])]
+
+
+def diagnose_output(X: torch.Tensor, Y, softmax=None) -> Mistake | None:
+    """The mistake behind a wrong ``Y = softmax(X)``: the one known mistake that gives Y (and,
+    when ``softmax`` is given to run again, what it gives on the probes too)."""
     if isinstance(Y, torch.Tensor) and Y.dtype != X.dtype and Y.dtype == torch.float32:
         return CHANGES_DTYPE
     if not isinstance(Y, torch.Tensor) or X.device.type == "meta":
@@ -76,7 +82,10 @@ def diagnose_output(X: torch.Tensor, Y) -> Mistake | None:
     X = X.detach()
     tolerance = dict(rtol=5e-4, atol=1e-6) if X.dtype == torch.float32 else dict(rtol=1e-7, atol=1e-12)
     expected = torch.softmax(X.double(), dim=1)
-    return diagnose(Y, _variants(X), expected=expected, **tolerance)
+    if softmax is None:
+        return diagnose(Y, _variants(X), expected=expected, **tolerance)
+    return diagnose_with_probes(Y, _variants, X, lambda probe: softmax(probe.clone()), PROBES, expected=expected,
+                                **tolerance)
 
 
 def diagnose_error(X: torch.Tensor, error: BaseException) -> Mistake | None:
