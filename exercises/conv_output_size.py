@@ -10,6 +10,7 @@ def conv_output_size(input_size: int, kernel_size: int, padding: int = 0, stride
 
     ``n`` is ``input_size``, ``k`` ``kernel_size``, ``p`` the padding added on each side and
     ``s`` the stride; the result equals what ``nn.Conv2d`` produces and is a Python ``int``.
+    The sizes are those of real tensors (below 2**31), so float division is exact enough.
 
     Raises ``ValueError`` for a negative ``input_size`` or ``padding``, a ``kernel_size``
     below 1, a ``stride`` below 1, or a kernel larger than the padded input

@@ -20,7 +20,7 @@ def dropout_layer(X: torch.Tensor, dropout: float) -> torch.Tensor:
       mask made with ``.float()`` would turn them into float32); the random mask is made on
       ``X.device`` (``torch.rand(X.shape)`` alone would make it on the CPU).
     - ``X`` itself is never modified.
-    - ``dropout`` outside ``[0, 1]`` raises ``ValueError`` (an ``assert`` as in the book is
-      accepted too).
+    - ``dropout`` outside ``[0, 1]``, or NaN, raises ``ValueError`` (an ``assert`` as in the
+      book is accepted too).
     """
     raise NotImplementedError("dropout_layer: draw a uniform random mask on X's device, zero the dropped elements and rescale the survivors")

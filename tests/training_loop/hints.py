@@ -39,6 +39,9 @@ LEFTOVER = Mistake("training_loop.zero_grad_after_step", (
 EXAMPLES_SEEN = Mistake("training_loop.updater_with_examples_seen", (
     "the updater was called with the number of examples seen so far: call updater(X.shape[0]) with this "
     "minibatch's size"))
+UPDATER_BY_KEYWORD = Mistake("training_loop.updater_called_by_keyword", (
+    "call the d2l updater with the batch size as its one positional argument, updater(X.shape[0]): its "
+    "parameter may have any name (lambda n: ..., functools.partial), so updater(batch_size=...) can fail"))
 IGNORES_LOSS = Mistake("training_loop.ignores_loss_argument", (
     "the loss function passed in was never called: compute l = loss(net(X), y) with the `loss` argument, "
     "whatever loss it is"))
@@ -87,6 +90,8 @@ def explain_error(error: BaseException, updater=None) -> Mistake | None:
         return NET_NOT_MOVED
     if isinstance(error, AssertionError):
         return ASSERTS if _asserts_on_figures(error) else None
+    if isinstance(error, TypeError) and isinstance(updater, probes.SpyUpdater) and "keyword" in str(error):
+        return UPDATER_BY_KEYWORD
     if (isinstance(error, TypeError) and "not callable" in str(error) and isinstance(updater, torch.optim.Optimizer)
             and not isinstance(updater, torch.optim.SGD)):
         return OPTIMIZER_TYPE

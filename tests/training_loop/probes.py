@@ -157,7 +157,7 @@ class SpyUpdater:
         self.batch_sizes: list = []
         self.grads: list[list[torch.Tensor | None]] = []
 
-    def __call__(self, batch_size):
+    def __call__(self, batch_size, /):  # the contract calls updater(X.shape[0]): positional, whatever the name
         self.batch_sizes.append(batch_size)
         self.grads.append([None if p.grad is None else p.grad.detach().cpu().clone() for p in self.params])
         with torch.no_grad():

@@ -151,7 +151,8 @@ def network_mistake(net, conv_arch, in_channels: int, num_classes: int) -> Mista
     linears = [line for line in classifier if line.startswith("Linear(")]
     if not any(line.startswith("Dropout") for line in classifier):
         return NO_DROPOUT
-    if linears and not linears[0].startswith(f"Linear({channels * 7 * 7}, "):
+    after_flatten = classifier[1] if len(classifier) > 1 and classifier[0] == "Flatten()" else ""
+    if after_flatten.startswith("Linear(") and not after_flatten.startswith(f"Linear({channels * 7 * 7}, "):
         return FLATTEN_SIZE
     if linears and not linears[-1].endswith(f", {num_classes})"):
         return IGNORES_NUM_CLASSES
