@@ -17,6 +17,18 @@ TIERS = ("public", "hidden")
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one exercise's worker may use when it is graded in isolation (grader/sandbox.py)."""
+
+    call_s: float = 20.0        # one call of the student's code, wall clock
+    exercise_s: float = 180.0   # all calls of one exercise together, wall clock
+    memory_mb: int = 1024       # address space beyond what the pre-warmed worker already maps
+    cpu_s: int = 180            # CPU seconds of the whole worker
+    output_bytes: int = 1 << 20  # what one call may print
+    no_fork: bool = True        # a seccomp filter refuses new processes (Linux)
+
+
+@dataclass(frozen=True)
 class Exercise:
     name: str       # module name in exercises/ and solutions/, and folder name in tests/
     title: str
@@ -24,6 +36,11 @@ class Exercise:
     points: int
     d2l: str        # section in the Chinese edition (动手学深度学习, 2nd ed.)
     holds: str      # what the checks hold it to, for the README's course table
+    # Graded in a sandboxed worker: every call crosses as data (grader/remote.py). False where
+    # the checks still hand the code objects (networks, optimizers, modules) that cannot cross
+    # yet: such an exercise is graded in the checker's process, and the report says so.
+    isolated: bool = True
+    limits: Limits = Limits()
 
     @property
     def folder(self) -> Path:
@@ -42,7 +59,8 @@ EXERCISES: tuple[Exercise, ...] = (
              "X's device"),
     Exercise("training_loop", "The training loop", ("train_epoch", "train"), 20, "3.6 / 6.6 训练",
              "train/eval modes, no autograd in evaluation, one zero_grad/backward/step per batch, any loss and "
-             "optimizer, leftover gradients, a net with dropout, averages over examples, devices, learns the digits"),
+             "optimizer, leftover gradients, a net with dropout, averages over examples, devices, learns the digits",
+             isolated=False),
     Exercise("dropout", "Dropout", ("dropout_layer",), 10, "4.6 暂退法",
              "0 or `X/(1-p)` per element, keep rate, binomial counts and expectation (6σ bounds), independent "
              "fresh masks, X's device and dtype (half precision too), input untouched, gradient"),
@@ -51,10 +69,11 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("conv_output_size", "Convolution output size", ("conv_output_size",), 5, "6.3 填充和步幅",
              "equals what `F.conv2d` produces, an `int`, clear errors for every invalid argument"),
     Exercise("vgg", "VGG blocks", ("vgg_block", "vgg"), 15, "7.2 使用块的网络（VGG）",
-             "layer for layer against `torchvision.models.vgg11`, the book's shapes on 224×224, a small VGG learns"),
+             "layer for layer against `torchvision.models.vgg11`, the book's shapes on 224×224, a small VGG learns",
+             isolated=False),
     Exercise("batch_norm", "Batch normalization", ("batch_norm", "BatchNorm"), 15, "7.5 批量规范化",
              "against `F.batch_norm`, biased and stable variance, the momentum convention, prediction mode by "
-             "`torch.is_grad_enabled()` alone, float64 gradcheck, the module"),
+             "`torch.is_grad_enabled()` alone, float64 gradcheck, the module", isolated=False),
     # new exercises go above this line (nox -s new)
 )
 

@@ -158,9 +158,11 @@ def _show_values(plain: torch.Tensor | None, where: str) -> str:
 def is_stub(error: BaseException) -> bool:
     """Whether ``error`` is a stub's ``NotImplementedError``: raised by a ``raise`` statement
     of the code under test, not by torch, which raises it too (for instance from C++ when
-    code reads the data of a 'meta' tensor)."""
+    code reads the data of a 'meta' tensor). An error from the worker says which it was."""
     if type(error) is not NotImplementedError:
         return False
+    if hasattr(error, "_d2l_stub"):
+        return error._d2l_stub
     tb = error.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next

@@ -1,13 +1,16 @@
 """Loading the code under test: the one layer between the checks and a submission.
 
 Checks never import ``exercises`` or ``solutions``. They receive the module under test
-from the ``impl`` fixture (tests/conftest.py), which this module imports from a
-*candidate*: one ``.py`` file implementing one exercise, from ``--target`` (exercises/,
-solutions/ or a submission's directory) or, for the self-test, a kept implementation.
-The candidate runs in the same process as the checks.
+from the ``impl`` fixture (tests/conftest.py), made here from a *candidate*: one ``.py``
+file implementing one exercise, from ``--target`` (exercises/, solutions/ or a submission's
+directory) or, for the self-test, a kept implementation. For an exercise the catalog marks
+``isolated`` that is a :class:`grader.remote.RemoteModule`, whose functions run in a
+sandboxed worker (:func:`open_isolated`); otherwise, and with ``--isolation=none``, the file
+is imported into the checks' own process (:func:`load`).
 """
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 from dataclasses import dataclass
@@ -40,7 +43,11 @@ class Candidate:
 
     @property
     def docstring(self) -> str:
-        return (load(self).__doc__ or "").strip()
+        """The module docstring, read without running the file."""
+        try:
+            return (ast.get_docstring(ast.parse(self.path.read_text(encoding="utf-8"))) or "").strip()
+        except (OSError, SyntaxError, ValueError):
+            return ""
 
     @property
     def summary(self) -> str:
@@ -119,3 +126,23 @@ def import_failure(file_name: str, error: Exception) -> str:
     if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] == "d2l":
         text += f"; {D2L_ADVICE}"
     return text
+
+
+def open_isolated(candidate: Candidate, box):
+    """The candidate as a :class:`grader.remote.RemoteModule`, imported in a fresh worker of
+    ``box`` (a :class:`grader.sandbox.Sandbox`) under the exercise's limits."""
+    from grader import remote
+
+    path = candidate.path
+    if not path.is_file():
+        raise SubmissionError(f"{path} does not exist: the exercise {candidate.exercise!r} lives in {path.name}")
+    session = remote.Session(box, path, f"_under_test_{candidate.exercise}", path.name, BY_NAME[candidate.exercise].limits)
+    try:
+        session.load()
+    except remote.ImportFailure as error:
+        session.close()
+        raise SubmissionError(import_failure(path.name, error.as_exception())) from None
+    except remote.WorkerFault as fault:
+        session.close()
+        raise SubmissionError(f"importing {path.name} failed: {fault}") from None
+    return remote.RemoteModule(session)

@@ -10,6 +10,7 @@ fields (grader.failures.CheckFailure), never parsed back from text.
 from __future__ import annotations
 
 import ast
+import json
 import textwrap
 import traceback
 from dataclasses import dataclass, field
@@ -18,12 +19,16 @@ from pathlib import Path
 import pytest
 
 from grader import loading
-from grader.catalog import BY_NAME, EXERCISES, exercise_of
+from grader.catalog import BY_NAME, EXERCISES, exercise_of, tier_of
 from grader.failures import CheckFailure, is_stub
+from grader.remote import WorkerFault
+from grader.sandbox import SandboxError
+from grader.sandbox import mode as sandbox_mode
 
 MORE = 4          # other failing properties listed under the first failure
 PRINTED_LINES = 15  # lines of a failing check's own output shown
-STATUS_WIDTH = max(len(s) for s in ("passed", "failed", "not started", "error", "no checks ran"))
+STATUSES = ("passed", "failed", "not started", "error", "timeout", "forbidden", "not gradable", "no checks ran")
+STATUS_WIDTH = max(len(s) for s in STATUSES)
 
 
 @dataclass
@@ -44,6 +49,7 @@ class Failure:
 class Record:
     passed: int = 0
     failures: list[Failure] = field(default_factory=list)
+    checks: list[tuple[str, str, bool]] = field(default_factory=list)  # (node id, property, passed) in run order
 
     @property
     def failed(self) -> int:
@@ -56,8 +62,12 @@ class Record:
         if not self.failures:
             return "passed"
         kinds = {f.kind for f in self.failures}
+        if "not gradable" in kinds:
+            return "not gradable"
         if "import" in kinds:
             return "error"
+        if "timeout" in kinds:
+            return "timeout"
         return "not started" if kinds == {"not implemented"} else "failed"
 
 
@@ -87,6 +97,10 @@ def _failure(item, excinfo, target: Path | None) -> Failure:
         return Failure(kind="check", summary=error.summary, shown=error.shown, advice=advice, **base)
     if isinstance(error, loading.SubmissionError):
         return Failure(kind="import", summary=str(error), **base)
+    if isinstance(error, WorkerFault):
+        return Failure(kind="timeout" if error.kind == "timeout" else "crash", summary=str(error), **base)
+    if isinstance(error, SandboxError):
+        return Failure(kind="not gradable", summary=f"the grader could not run this exercise: {error}", **base)
     if is_stub(error):
         return Failure(kind="not implemented", summary=str(error), where=_where(excinfo, target), **base)
     text = "\n".join(str(error).strip().splitlines()[:6])
@@ -119,6 +133,7 @@ class Scoreboard:
         self.config = config
         self.records = {exercise.name: Record() for exercise in EXERCISES}
         self._pending: dict[str, Failure] = {}
+        self._properties: dict[str, str] = {}
 
     def _target(self, exercise: str) -> Path | None:
         if self.config.getoption("--candidates", False):
@@ -132,6 +147,7 @@ class Scoreboard:
     def pytest_runtest_makereport(self, item, call):
         report = yield
         exercise = exercise_of(item.nodeid)
+        self._properties.setdefault(item.nodeid, _property(item))
         if exercise is not None and call.excinfo is not None and report.failed and item.nodeid not in self._pending:
             self._pending[item.nodeid] = _failure(item, call.excinfo, self._target(exercise))
         return report
@@ -142,6 +158,7 @@ class Scoreboard:
             return
         record = self.records[exercise]
         failure = self._pending.pop(report.nodeid, None)
+        record.checks.append((report.nodeid, self._properties.pop(report.nodeid, report.nodeid), failure is None))
         if failure is None:
             record.passed += 1
             return
@@ -181,6 +198,11 @@ class Scoreboard:
 
     def _explain(self, write, name: str, record: Record) -> None:
         write("")
+        if record.status == "not gradable":
+            first = next(f for f in record.failures if f.kind == "not gradable")
+            write(f"{name}: not gradable (a fault of the grader, not of your code; tell the course staff):")
+            write(f"  {first.summary}")
+            return
         if record.status == "error":
             first = next(f for f in record.failures if f.kind == "import")
             write(f"{name}: could not be graded, so every check failed:")
@@ -194,7 +216,7 @@ class Scoreboard:
             for hint in hints:
                 write(f"  - {hint}")
             return
-        first = record.failures[0]
+        first = next((f for f in record.failures if f.kind == "timeout"), record.failures[0])
         count = record.failed
         write(f"{name}: {count} check{'s' if count > 1 else ''} failed; the first: {first.check}")
         write(f"  property: {first.property}")
@@ -211,7 +233,7 @@ class Scoreboard:
         if first.advice:
             write(f"  Likely mistake: {first.advice}")
         self._printed(write, first)
-        self._others(write, record.failures[1:])
+        self._others(write, [f for f in record.failures if f is not first])
         write(f"  details: {details_command(first, name)}")
 
     @staticmethod
@@ -236,6 +258,42 @@ class Scoreboard:
         rest = len(others) - sum(n for _, n in listed)
         if rest:
             write(f"  ... and {rest} more failed check{'s' if rest > 1 else ''}")
+
+
+    def isolation(self, exercise: str) -> str:
+        """Where the exercise's code ran: "bwrap" or "rlimits" (a sandboxed worker) or "in-process"."""
+        if self.config.getoption("--isolation", "none") != "worker" or not BY_NAME[exercise].isolated:
+            return "in-process"
+        return sandbox_mode()[0]
+
+    def as_record(self) -> dict:
+        """Every exercise that ran, as plain data (what ``--record`` writes and the reports read)."""
+        out = {}
+        for name, record in self.records.items():
+            if not record.passed + record.failed:
+                continue
+            lines: list[str] = []
+            if record.failures:
+                self._explain(lines.append, name, record)
+            exercise = BY_NAME[name]
+            out[name] = {
+                "status": record.status, "points": exercise.points if record.status == "passed" else 0,
+                "max_points": exercise.points, "passed": record.passed, "failed": record.failed,
+                "isolation": self.isolation(name), "explanation": "\n".join(lines).strip("\n"),
+                "checks": [{"nodeid": nodeid, "property": prop, "passed": ok,
+                            "tier": tier_of(nodeid) or "public"} for nodeid, prop, ok in record.checks],
+            }
+        return out
+
+    def pytest_sessionfinish(self, session):
+        path = self.config.getoption("--record", None)
+        if path:
+            Path(path).write_text(json.dumps({"graded": self._graded(), "exercises": self.as_record()}, indent=1),
+                                  encoding="utf-8")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--record", metavar="PATH", help="write every exercise's status, points and checks to PATH as JSON")
 
 
 def pytest_configure(config):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,7 +11,8 @@ from hypothesis import HealthCheck, Phase, register_random, settings
 from hypothesis.errors import Flaky
 
 from grader import loading
-from grader.catalog import exercise_of
+from grader.catalog import BY_NAME, EXERCISES, exercise_of
+from grader.sandbox import SUBMISSION_ROOT, Sandbox
 from grader.failures import CheckFailure
 from tests.common import seeding
 
@@ -79,6 +81,9 @@ def pytest_addoption(parser):
                     help="with --candidates: only the solution and the kept correct implementations (nox -s seeds)")
     group.addoption("--candidates-from", metavar="DIR",
                     help="with --candidates: the implementations in DIR/<exercise>/{correct,wrong}/ instead of the kept ones")
+    group.addoption("--isolation", choices=("worker", "none"), default="worker",
+                    help="worker (default): run the code under test in a sandboxed worker process, for the exercises the "
+                         "catalog marks isolated; none: import it into this process (for debugging)")
 
 
 def _exercise(node) -> str:
@@ -105,8 +110,38 @@ def candidate(request) -> loading.Candidate:
 
 @pytest.fixture(scope="module")
 def impl(request, candidate):
-    """The module under test for this test file's exercise."""
-    return loading.load(candidate)  # a SubmissionError here fails every check of the exercise with it
+    """The module under test for this test file's exercise: run in a fresh sandboxed worker
+    when the exercise is isolated, else imported here. A SubmissionError fails every check of
+    the exercise with it."""
+    if not isolated(request.config, candidate.exercise):
+        yield loading.load(candidate)
+        return
+    module = loading.open_isolated(candidate, _sandbox(request.config))
+    yield module
+    module._session.close()
+
+
+def isolated(config, exercise: str) -> bool:
+    return config.getoption("--isolation") == "worker" and BY_NAME[exercise].isolated
+
+
+def _sandbox(config) -> Sandbox:
+    """This process's sandbox (one pre-warmed zygote), started at the first isolated exercise."""
+    box = getattr(config, "_d2l_sandbox", None)
+    if box is None:
+        box = Sandbox(_visible_dirs(config))
+        box.start()
+        config._d2l_sandbox = box
+    return box
+
+
+def _visible_dirs(config) -> dict[Path, str]:
+    """The directories the code under test is read from, and where the sandbox shows them."""
+    if not config.getoption("--candidates"):
+        return {loading.target_dir(config.getoption("--target")): SUBMISSION_ROOT}
+    folders = sorted({c.path.parent for e in EXERCISES for c in loading.kept_candidates(e.name, config.getoption(
+        "--candidates-from"))})
+    return {folder: f"{SUBMISSION_ROOT}/{i}" for i, folder in enumerate(folders)}
 
 
 def _devices() -> list[str]:
@@ -204,6 +239,12 @@ def _other_params(nodeid: str, candidate: str) -> str:
     params = nodeid.split("[", 1)[1].rstrip("]")
     rest = params.replace(candidate, "", 1).strip("-").replace("--", "-")
     return f"[{rest}]" if rest else ""
+
+
+def pytest_unconfigure(config):
+    box = getattr(config, "_d2l_sandbox", None)
+    if box is not None:
+        box.close()
 
 
 def pytest_configure(config):

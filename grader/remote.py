@@ -1,0 +1,354 @@
+"""The checker's side of isolated grading: a submission's functions, called in a worker.
+
+:class:`RemoteModule` stands where the imported module stood: ``impl.softmax(X)`` sends X to
+the worker (grader/worker/serve.py), which runs the student's ``softmax`` and sends back plain
+data: the result, what the call did to its tensor arguments (new values, new ``.grad``), and
+torch's random state after it. The checker applies those, so a call behaves as it did in one
+process: an in-place update shows on the checker's tensors, a seeded mask is the same mask,
+a result that *is* the input comes back as the input. When an argument requires grad, the call
+goes through :class:`_Bridge`, an ``autograd.Function`` whose backward is a vector-Jacobian
+product computed in the worker, so ``backward()`` and ``gradcheck`` run unchanged here.
+
+No verdict is computed in the worker, and nothing it sends is unpickled. A worker that stops,
+hangs or floods its output costs the check it was running (:class:`WorkerFault`), and the next
+call starts a fresh one.
+"""
+from __future__ import annotations
+
+import builtins
+import time
+import types
+from dataclasses import dataclass
+
+import torch
+
+from grader import sandbox
+from grader.catalog import Limits
+from grader.worker import wire
+
+_SAFE_BASES = ("NotImplementedError", "ValueError", "TypeError", "IndexError", "KeyError", "ZeroDivisionError",
+               "OverflowError", "ArithmeticError", "LookupError", "AttributeError", "AssertionError",
+               "RuntimeError", "OSError", "MemoryError", "RecursionError", "ImportError", "NameError")
+_CLASSES: dict[tuple[str, str], type] = {}
+
+
+class WorkerFault(BaseException):
+    """The worker stopped, ran over a limit, or broke the wire format while running the student's
+    code: the check it was running fails with this sentence. A BaseException, so that neither a
+    check's ``call`` wrapper nor hypothesis retries it (a replay would only hang again)."""
+
+    def __init__(self, kind: str, message: str):
+        self.kind = kind  # "timeout", "stopped" or "fault"
+        super().__init__(message)
+
+
+class Unsendable(Exception):
+    """The student's code returned something that is not a tensor or a plain value."""
+
+
+@dataclass
+class _Loaded:
+    names: dict[str, bool]
+
+
+class Session:
+    """One exercise's worker: a fresh child of the sandbox's zygote, with the exercise's limits;
+    after a fault the next call starts another and imports the file again."""
+
+    def __init__(self, box: sandbox.Sandbox, path, module_name: str, file_name: str, limits: Limits):
+        self.box, self.path, self.module_name, self.file_name, self.limits = box, path, module_name, file_name, limits
+        self.sock = None
+        self.loaded: _Loaded | None = None
+        self.load_error: Exception | None = None
+        self.spent = 0.0
+        self.calls = 0
+        self.output: list[str] = []
+
+    # -- the connection
+
+    def _connect(self) -> None:
+        self.sock = self.box.spawn(self.limits)
+        header, _ = self._exchange({"op": "load", "path": self.box.path_inside(self.path), "name": self.module_name},
+                                   what=f"importing {self.file_name}")
+        self._keep_output(header)
+        if header["op"] == "raised":
+            self.load_error = ImportFailure(header, self.file_name)
+            raise self.load_error
+        if header["op"] != "loaded":
+            raise WorkerFault("fault", f"the worker answered {header['op']!r} to importing {self.file_name}")
+        self.loaded = _Loaded(dict(header["names"]))
+
+    def load(self) -> _Loaded:
+        if self.load_error is not None:
+            raise self.load_error
+        if self.sock is None:
+            self._connect()
+        return self.loaded
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        self.box.reap()
+
+    def _exchange(self, header: dict, values: dict | None = None, what: str = "the call") -> tuple[dict, list]:
+        left = self.limits.exercise_s - self.spent
+        if left <= 0:
+            raise WorkerFault("timeout", f"{self.file_name} has used up its {self.limits.exercise_s:g} s for all calls "
+                                         "together, so the remaining checks were not run")
+        timeout = min(self.limits.call_s, left)
+        start = time.monotonic()
+        try:
+            wire.send(self.sock, header, values)
+            self.sock.settimeout(timeout)
+            reply = wire.receive(self.sock)
+        except (TimeoutError, OSError, EOFError, wire.WireError) as error:
+            self.spent += time.monotonic() - start
+            self._lost()
+            if isinstance(error, TimeoutError):
+                if timeout < self.limits.call_s:
+                    raise WorkerFault("timeout", f"{what} ran past the {self.limits.exercise_s:g} s {self.file_name} "
+                                                 "may use for all its calls together") from None
+                raise WorkerFault("timeout", f"{what} ran for more than {self.limits.call_s:g} s, the limit for one "
+                                             "call (an endless loop, or a loop over far too many items?)") from None
+            if isinstance(error, wire.WireError):
+                raise WorkerFault("fault", f"{what}: the worker sent a broken message ({error})") from None
+            raise WorkerFault("stopped", f"{what} stopped the process running your code: it exited (sys.exit, "
+                                         "os._exit), crashed, or went over a limit (CPU "
+                                         f"{self.limits.cpu_s} s, memory {self.limits.memory_mb} MiB)") from None
+        self.spent += time.monotonic() - start
+        return reply
+
+    def _lost(self) -> None:
+        """The child is gone or hung: kill what is left of it; the next call starts a new one."""
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = None
+        self.box.reap()
+
+    def _keep_output(self, header: dict) -> None:
+        if header.get("output"):
+            self.output.append(header["output"])
+            del self.output[:-20]
+
+    # -- calls
+
+    def call(self, target: list[str], args: tuple, kwargs: dict, call_id: int | None = None) -> tuple[dict, list]:
+        self.load()
+        self.calls += 1
+        what = f"{'.'.join(target)}(...)"
+        values = {"args": args, "kwargs": kwargs, "rng": torch.get_rng_state()}
+        header = {"op": "call", "target": target, "grad_enabled": torch.is_grad_enabled(),
+                  "accelerator_mode": _accelerator_mode_on(), "call_id": call_id}
+        reply, buffers = self._exchange(header, values, what=what)
+        self._keep_output(reply)
+        return reply, buffers
+
+    def backward(self, call_id: int, grads: list) -> list:
+        reply, buffers = self._exchange({"op": "backward", "call_id": call_id}, {"grads": grads},
+                                        what="the backward pass of your code")
+        self._keep_output(reply)
+        if reply["op"] == "raised":
+            raise remote_exception(reply)
+        if reply["op"] != "grads":
+            raise WorkerFault("fault", f"the worker answered {reply['op']!r} to a backward pass")
+        return wire.decode(reply["grads"], buffers)
+
+
+class ImportFailure(Exception):
+    """Importing the student's file failed in the worker (the loader turns it into a SubmissionError)."""
+
+    def __init__(self, header: dict, file_name: str):
+        self.header, self.file_name = header, file_name
+        super().__init__(header.get("message", ""))
+
+    def as_exception(self) -> Exception:
+        h = self.header
+        if h.get("syntax_line") is not None:
+            error = SyntaxError(h.get("syntax_msg") or h["message"])
+            error.lineno = h["syntax_line"]
+            return error
+        if h.get("module_missing") is not None:
+            return ModuleNotFoundError(h["message"], name=h["module_missing"])
+        return remote_exception(h)
+
+
+def _accelerator_mode_on() -> bool:
+    stack = torch.overrides._get_current_function_mode_stack()
+    return any(type(mode).__name__ == "_FactoriesOnAccelerator" for mode in stack)
+
+
+def remote_exception(header: dict) -> BaseException:
+    """An exception raised in the worker, rebuilt here as an instance of a class with the same
+    name that derives from the same built-in exception (so ``pytest.raises(ValueError)`` and the
+    checks' ``isinstance`` tests see what they would have seen in one process)."""
+    name, message = str(header.get("type", "Exception")), str(header.get("message", ""))
+    base_name = next((b for b in header.get("bases", []) if b in _SAFE_BASES), "Exception")
+    base = getattr(builtins, base_name)
+    if header.get("stub"):
+        error = NotImplementedError(message)
+    else:
+        key = (name, base_name)
+        if key not in _CLASSES:
+            _CLASSES[key] = base if name == base_name else type(name, (base,), {"__module__": "submission"})
+        error = _CLASSES[key](message)
+    error._d2l_stub = bool(header.get("stub"))  # decided where it was raised (grader.failures.is_stub)
+    return error
+
+
+class RemoteModule(types.SimpleNamespace):
+    """The student's module as the checks see it: its public functions and classes, called in the worker."""
+
+    def __init__(self, session: Session):
+        super().__init__()
+        object.__setattr__(self, "_session", session)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        names = self._session.load().names
+        if name not in names:
+            raise AttributeError(f"module {self._session.file_name!r} has no attribute {name!r}")
+        if not names[name]:
+            raise AttributeError(f"{name} in {self._session.file_name} is not a function; the grader calls only functions")
+        return RemoteFunction(self._session, [name])
+
+
+class RemoteFunction:
+    """A function of the submission; calling it runs it in the worker."""
+
+    _next_call = 0
+
+    def __init__(self, session: Session, target: list[str]):
+        self.session, self.target = session, target
+        self.__name__ = self.__qualname__ = target[-1]
+
+    def __repr__(self) -> str:
+        return f"<{'.'.join(self.target)} of {self.session.file_name}, run in the worker>"
+
+    def __call__(self, *args, **kwargs):
+        args, kwargs = _materialize(args), _materialize(kwargs)
+        inputs = wire.tensors_in((args, kwargs))
+        if torch.is_grad_enabled() and any(t.requires_grad for t in inputs):
+            return _bridged(self, args, kwargs, inputs)
+        reply, buffers = self.session.call(self.target, args, kwargs)
+        return _finish(reply, buffers, inputs, _lists(args, kwargs))
+
+
+def _materialize(value):
+    """Generators as :class:`wire.OneShot` lists, so that their tensors are known here too;
+    every other container is kept as the same object (the code may change a list in place)."""
+    if isinstance(value, types.GeneratorType) or type(value).__name__.endswith("iterator"):
+        return wire.OneShot(_materialize(item) for item in value)
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        items = tuple(_materialize(item) for item in value)
+        return value if all(a is b for a, b in zip(items, value)) else items
+    return value
+
+
+def _finish(reply: dict, buffers: list, inputs: list, lists: dict):
+    """Apply what the call did to the checker's tensors and return its result (or raise its error)."""
+    op = reply["op"]
+    if "rng" in reply:
+        torch.set_rng_state(wire.decode(reply["rng"], buffers))
+    if "after" in reply:
+        _apply_changes(inputs, wire.decode(reply["after"], buffers))
+    if reply.get("lists"):
+        _apply_list_changes(lists, wire.decode(reply["lists"], buffers, aliases=inputs))
+    if op == "raised":
+        raise remote_exception(reply)
+    if op == "unsendable":
+        raise Unsendable(reply.get("message", "the result is not a tensor or a plain value"))
+    if op != "returned":
+        raise WorkerFault("fault", f"the worker answered {op!r} to a call")
+    return wire.decode(reply["result"], buffers, aliases=inputs)
+
+
+def _apply_changes(inputs: list, changes: list) -> None:
+    if not isinstance(changes, list) or len(changes) != len(inputs):
+        raise WorkerFault("fault", "the worker reported changes for tensors it was not given")
+    for tensor, change in zip(inputs, changes):
+        if change is None:
+            continue
+        with torch.no_grad():
+            if change["data"] is not None:
+                tensor.data = change["data"]
+            if change["grad_in_place"] and tensor.grad is not None:
+                tensor.grad.data = change["grad"]  # the same gradient tensor, changed in place
+            elif change["grad_changed"]:
+                tensor.grad = change["grad"]
+
+
+def _lists(args, kwargs) -> dict:
+    """The list arguments by the key the worker names them with (see serve._lists)."""
+    found = {f"args.{i}": a for i, a in enumerate(args) if isinstance(a, list) and not isinstance(a, wire.OneShot)}
+    found.update({f"kwargs.{k}": a for k, a in kwargs.items() if isinstance(a, list) and not isinstance(a, wire.OneShot)})
+    return found
+
+
+def _apply_list_changes(lists: dict, changed: dict) -> None:
+    if not isinstance(changed, dict) or set(changed) - set(lists):
+        raise WorkerFault("fault", "the worker reported changes to lists it was not given")
+    for key, items in changed.items():
+        lists[key][:] = items
+
+
+def _bridged(function: RemoteFunction, args, kwargs, inputs):
+    RemoteFunction._next_call += 1
+    call = _Call(function, args, kwargs, RemoteFunction._next_call)
+    grad_inputs = [t for t in inputs if t.requires_grad]
+    outputs = _Bridge.apply(call, *grad_inputs)
+    if call.error is not None:
+        raise call.error
+    mapping = dict(zip(map(id, call.fresh), outputs if isinstance(outputs, tuple) else (outputs,)))
+    return _replace(call.result, mapping)
+
+
+class _Call:
+    def __init__(self, function, args, kwargs, call_id):
+        self.function, self.args, self.kwargs, self.call_id = function, args, kwargs, call_id
+        self.result = None
+        self.error: BaseException | None = None
+        self.fresh: list[torch.Tensor] = []
+        self.inputs = wire.tensors_in((args, kwargs))
+
+
+class _Bridge(torch.autograd.Function):
+    """Forward and backward are calls to the worker; backward is the worker's vector-Jacobian product."""
+
+    @staticmethod
+    def forward(ctx, call: _Call, *grad_inputs):
+        with torch.enable_grad():  # the worker records a graph exactly when this process would
+            reply, buffers = call.function.session.call(call.function.target, call.args, call.kwargs, call.call_id)
+        try:
+            call.result = _finish(reply, buffers, call.inputs, _lists(call.args, call.kwargs))
+        except BaseException as error:  # noqa: BLE001 - re-raised outside the autograd.Function
+            call.error = error
+            return torch.empty(0)
+        ctx.call = call
+        ctx.n_inputs = len(grad_inputs)
+        call.fresh = [t for t in wire.tensors_in(call.result) if not any(t is i for i in call.inputs)]
+        needs = reply.get("needs_grad", [])
+        for tensor in call.fresh:
+            tensor.requires_grad_(False)  # autograd gives them their grad_fn as this Function's outputs
+        ctx.mark_non_differentiable(*[t for t, need in zip(call.fresh, needs) if not need])
+        return tuple(call.fresh) if call.fresh else torch.empty(0)
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        found = ctx.call.function.session.backward(ctx.call.call_id, list(grad_outputs))
+        if not isinstance(found, list) or len(found) != ctx.n_inputs:
+            raise WorkerFault("fault", "the worker's backward pass gave gradients for other inputs")
+        return (None, *found)
+
+
+def _replace(value, mapping: dict):
+    if isinstance(value, torch.Tensor):
+        return mapping.get(id(value), value)
+    if isinstance(value, list):
+        return [_replace(item, mapping) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_replace(item, mapping) for item in value)
+    if isinstance(value, dict):
+        return {key: _replace(item, mapping) for key, item in value.items()}
+    return value

@@ -1,0 +1,362 @@
+"""The worker: the only process that imports a submission.
+
+``python -m grader.worker.serve`` starts a *zygote*: it imports torch once and then, for each
+exercise, forks a fresh child that applies the exercise's limits, imports the student's file
+and answers calls on a socket the checker handed over. The child runs what it is asked to and
+reports what happened, as data; it decides nothing. The checker judges.
+
+Zygote requests (JSON datagrams on fd 0, a SOCK_SEQPACKET socket): ``spawn`` (with the child's
+socket as an attached fd) and ``reap`` (kill every process of the sandbox but the zygote).
+Child requests (wire messages): ``load``, ``call``, ``backward``.
+"""
+from __future__ import annotations
+
+import errno
+import importlib.util
+import json
+import os
+import random
+import resource
+import signal
+import socket
+import sys
+import tempfile
+import traceback
+
+import torch
+
+from grader.worker import wire
+
+OUTPUT_NAME = "output.txt"
+OWN_PID_NAMESPACE = False  # set by the sandbox: only then may reap kill every other process it sees
+
+
+# --- the zygote ----------------------------------------------------------------------
+
+
+def zygote() -> None:
+    control = socket.socket(fileno=0)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
+        except (ConnectionError, OSError):
+            return
+        if not message:
+            return
+        request = json.loads(message)
+        if request["op"] == "spawn":
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                _child(socket.socket(fileno=fds[0]), request["limits"])
+                os._exit(0)
+            for fd in fds:
+                os.close(fd)
+            control.send(json.dumps({"pid": pid}).encode())
+        elif request["op"] == "reap":
+            control.send(json.dumps({"reaped": _reap()}).encode())
+        elif request["op"] == "ping":
+            control.send(b'{"pong": true}')
+
+
+def _reap() -> int:
+    """Kill every process in the sandbox's pid namespace except its init and the zygote."""
+    if not OWN_PID_NAMESPACE:
+        return 0
+    mine, killed = {1, os.getpid()}, 0
+    for _ in range(3):  # a process may fork while the others die
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit() and int(name) not in mine]
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        if not pids:
+            break
+    return killed
+
+
+# --- a child: one exercise -----------------------------------------------------------
+
+
+def _child(sock: socket.socket, limits: dict) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setsid()
+    os.chdir(tempfile.mkdtemp(prefix="exercise-"))
+    output = os.open(OUTPUT_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", buffering=1, closefd=False)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over the output cap, a write fails (EFBIG) instead
+    _apply_limits(limits)
+    Child(sock, limits).serve()
+
+
+def _apply_limits(limits: dict) -> None:
+    vm = _vm_size()
+    settings = {
+        resource.RLIMIT_AS: vm + (limits["memory_mb"] << 20),
+        resource.RLIMIT_CPU: limits["cpu_s"],
+        resource.RLIMIT_FSIZE: limits["output_bytes"],
+        resource.RLIMIT_NOFILE: 64,
+        resource.RLIMIT_CORE: 0,
+    }
+    for which, value in settings.items():
+        resource.setrlimit(which, (value, value))
+    if limits.get("no_fork"):
+        from grader.worker import nofork
+
+        nofork.install()
+
+
+def _vm_size() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class Child:
+    """Answers one exercise's calls: imports the file, runs what it is asked, reports as data."""
+
+    def __init__(self, sock: socket.socket, limits: dict):
+        self.sock = sock
+        self.limits = limits
+        self.module = None
+        _seed_others()
+        self.graphs: dict[int, tuple[list, list]] = {}  # call id -> (inputs needing grad, the call's new outputs)
+
+    def serve(self) -> None:
+        while True:
+            try:
+                header, buffers = wire.receive(self.sock)
+            except EOFError:
+                return
+            op = header.get("op")
+            try:
+                if op == "load":
+                    self._load(header)
+                elif op == "call":
+                    self._call(header, buffers)
+                elif op == "backward":
+                    self._backward(header, buffers)
+                else:
+                    raise wire.WireError(f"unknown request {op!r}")
+            except wire.WireError as error:
+                wire.send(self.sock, {"op": "fault", "message": str(error)})
+
+    def _reply_raised(self, error: BaseException, values: dict | None = None, aliases=None) -> None:
+        wire.send(self.sock, {"op": "raised", **describe_error(error, self.limits), "output": read_output()}, values,
+                  aliases=aliases)
+
+    def _load(self, header: dict) -> None:
+        path, name = header["path"], header["name"]
+        try:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        except BaseException as error:  # noqa: BLE001 - a submission may raise anything, SystemExit included
+            self._reply_raised(error)
+            return
+        self.module = module
+        names = {key: callable(value) for key, value in vars(module).items() if not key.startswith("_")}
+        wire.send(self.sock, {"op": "loaded", "names": names, "output": read_output()})
+
+    def _target(self, path: list[str]):
+        target = self.module
+        for name in path:
+            if not isinstance(name, str) or name.startswith("_"):
+                raise wire.WireError(f"cannot call {name!r}")
+            target = getattr(target, name)
+        return target
+
+    def _call(self, header: dict, buffers) -> None:
+        args = wire.decode(header["args"], buffers)
+        kwargs = wire.decode(header["kwargs"], buffers)
+        torch.set_rng_state(wire.decode(header["rng"], buffers))
+        inputs = wire.tensors_in((args, kwargs))
+        before = [_snapshot(t) for t in inputs]
+        lists = _lists(args, kwargs)
+        lists_before = {key: [id(item) for item in items] for key, items in lists.items()}
+        modes = _accelerator_mode() if header.get("accelerator_mode") else _null()
+        try:
+            with torch.set_grad_enabled(bool(header.get("grad_enabled"))), modes:
+                result = self._target(header["target"])(*args, **kwargs)
+        except BaseException as error:  # noqa: BLE001
+            self._reply_raised(error, {"after": _after(inputs, before), "rng": torch.get_rng_state(),
+                                       "lists": _lists_after(lists, lists_before)}, aliases={id(t): i for i, t in enumerate(inputs)})
+            return
+        aliases = {id(t): i for i, t in enumerate(inputs)}
+        outputs = [t for t in wire.tensors_in(result) if id(t) not in aliases]
+        call_id = header.get("call_id")
+        needs_grad = [bool(t.requires_grad) for t in outputs]
+        if call_id is not None and any(needs_grad):
+            self._remember(call_id, [t for t in inputs if t.requires_grad], outputs)
+        buffers_out = {"result": result, "after": _after(inputs, before), "rng": torch.get_rng_state(),
+                       "lists": _lists_after(lists, lists_before)}
+        try:
+            wire.send(self.sock, {"op": "returned", "needs_grad": needs_grad, "output": read_output()}, buffers_out,
+                      aliases=aliases)
+        except wire.WireError as error:
+            wire.send(self.sock, {"op": "unsendable", "message": str(error), "output": read_output()})
+
+    def _remember(self, call_id: int, inputs: list, outputs: list) -> None:
+        self.graphs[call_id] = (inputs, outputs)
+        while len(self.graphs) > 256:
+            self.graphs.pop(next(iter(self.graphs)))
+
+    def _backward(self, header: dict, buffers) -> None:
+        inputs, outputs = self.graphs.get(header["call_id"], (None, None))
+        if inputs is None:
+            raise wire.WireError("backward of a call the worker no longer holds")
+        grads = wire.decode(header["grads"], buffers)
+        pairs = [(out, g) for out, g in zip(outputs, grads) if g is not None and out.requires_grad]
+        try:
+            found = torch.autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs], retain_graph=True,
+                                        allow_unused=True) if pairs and inputs else [None] * len(inputs)
+        except BaseException as error:  # noqa: BLE001
+            self._reply_raised(error)
+            return
+        wire.send(self.sock, {"op": "grads"}, {"grads": list(found)})
+
+
+def _seed_others() -> None:
+    """Python's and numpy's generators, seeded once when the child starts (from then on they
+    advance from call to call, as they would in one process): the same numbers on every run."""
+    random.seed(0)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(0)
+
+
+def _lists(args, kwargs) -> dict:
+    """The list arguments, which the code may change in place (``params[i] = ...``)."""
+    found = {f"args.{i}": a for i, a in enumerate(args) if type(a) is list}
+    found.update({f"kwargs.{k}": a for k, a in kwargs.items() if type(a) is list})
+    return found
+
+
+def _lists_after(lists: dict, before: dict) -> dict:
+    """The lists whose items are no longer the same objects, with their items now."""
+    return {key: items for key, items in lists.items() if [id(item) for item in items] != before[key]}
+
+
+def _snapshot(tensor: torch.Tensor) -> tuple:
+    grad = tensor.grad
+    return _state(tensor.detach()), None if grad is None else _state(grad), grad
+
+
+def _state(tensor: torch.Tensor) -> tuple:
+    values = None if tensor.device.type == "meta" else tensor.detach().clone()
+    return tensor.dtype, tuple(tensor.shape), tensor.device, values
+
+
+def _after(inputs: list, before: list) -> list:
+    """For each input tensor, None if the call left it as it was, else its new data and grad."""
+    changes = []
+    for tensor, (old_data, old_grad, grad_object) in zip(inputs, before):
+        data_changed = not _same(tensor.detach(), old_data)
+        grad = tensor.grad
+        grad_changed = (grad is None) != (old_grad is None) or (grad is not None and not _same(grad, old_grad))
+        if not (data_changed or grad_changed):
+            changes.append(None)
+            continue
+        changes.append({"data": tensor.detach() if data_changed else None, "grad_changed": grad_changed,
+                        "grad": grad.detach() if grad_changed and grad is not None else None,
+                        "grad_in_place": grad_changed and grad is not None and grad is grad_object})
+    return changes
+
+
+def _same(now: torch.Tensor, then: tuple) -> bool:
+    dtype, shape, device, values = then
+    if (now.dtype, tuple(now.shape), now.device) != (dtype, shape, device):
+        return False
+    if values is None:
+        return True
+    if torch.equal(now, values):
+        return True
+    return now.is_floating_point() and torch.equal(now.isnan(), values.isnan()) and torch.equal(
+        now.nan_to_num(), values.nan_to_num())
+
+
+def _accelerator_mode():
+    from tests.common.devices import accelerator_mode
+
+    return accelerator_mode()
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_LIBRARIES = tuple(os.path.dirname(os.path.realpath(m.__file__)) for m in (torch,))
+
+
+def describe_error(error: BaseException, limits: dict) -> dict:
+    """An exception as data: its class, the built-in classes it derives from, its message."""
+    message = str(error)
+    if isinstance(error, OSError) and error.errno == errno.EFBIG:
+        message = (f"the code printed more than the {limits['output_bytes'] >> 10} KiB of output the grader keeps "
+                   "(remove the prints in loops)")
+    if isinstance(error, MemoryError) or "not enough memory" in message or "DefaultCPUAllocator" in message:
+        message = f"the code used more than the {limits['memory_mb']} MiB of memory an exercise may use ({message[:200]})"
+    bases = [cls.__name__ for cls in type(error).__mro__ if cls.__module__ == "builtins"]
+    frames = traceback.extract_tb(error.__traceback__)
+    last = frames[-1] if frames else None
+    return {"type": type(error).__name__, "bases": bases, "message": message,
+            "stub": type(error) is NotImplementedError and last is not None and (last.line or "").lstrip().startswith("raise")
+            and not os.path.realpath(last.filename).startswith(_LIBRARIES),
+            "module_missing": getattr(error, "name", None) if isinstance(error, ModuleNotFoundError) else None,
+            "syntax_line": getattr(error, "lineno", None) if isinstance(error, SyntaxError) else None,
+            "syntax_msg": getattr(error, "msg", None) if isinstance(error, SyntaxError) else None}
+
+
+def read_output(limit: int = 4000) -> str:
+    """The tail of what the code printed since the last call; the file is emptied."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        with open(OUTPUT_NAME, "rb+") as stream:
+            stream.seek(0, os.SEEK_END)
+            size = stream.tell()
+            stream.seek(max(0, size - limit))
+            text = stream.read().decode("utf-8", "replace")
+            stream.truncate(0)
+        os.lseek(1, 0, os.SEEK_SET)  # fds 1 and 2 share one file offset
+        return text
+    except OSError:
+        return ""
+
+
+def _prewarm() -> None:
+    """Run once in the zygote what torch initializes lazily (the meta device's kernels load a
+    second of Python modules on first use), so that no child pays for it in its first call."""
+    x = torch.ones(2, 3, requires_grad=True)
+    (x.exp() / x.exp().sum(1, keepdim=True)).sum().backward()
+    meta = torch.empty(2, 3, device="meta", requires_grad=True)
+    meta.grad = torch.empty_like(meta)
+    with torch.no_grad():
+        meta -= 0.1 * meta.grad / 2
+        meta.grad.zero_()
+    (torch.rand(meta.shape, device="meta") > 0.5).float() * meta
+    torch.nn.functional.conv2d(torch.empty(1, 1, 5, 5, device="meta"), torch.empty(1, 1, 3, 3, device="meta"))
+    with torch.device("meta"):
+        torch.nn.Linear(2, 2)
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    _prewarm()
+    zygote()
+
+
+if __name__ == "__main__":
+    main()
