@@ -1,5 +1,5 @@
-"""Sessions for students (check) and instructors (solutions, tests, selftest, seeds, bench,
-stubs, new, lock).
+"""Sessions for students (check) and instructors (solutions, grade, tests, selftest, seeds,
+bench, stubs, new, lock).
 
 Every session shares one virtualenv, ``.nox/_env``, made once from the dependencies in
 pyproject.toml at the exact versions of constraints.txt, and reinstalled only when either
@@ -29,7 +29,7 @@ nox.options.sessions = ["check"]
 logging.getLogger("nox").addFilter(lambda record: "uv binary not found" not in record.getMessage())
 
 sys.path.insert(0, str(ROOT))
-from grader.selection import split_exercises  # noqa: E402
+from grader.selection import split_exercises, split_names  # noqa: E402
 
 
 def requirements() -> list[str]:
@@ -56,19 +56,31 @@ def pytest(session: nox.Session, *args: str, **kwargs) -> None:
     session.run(env_python(session), "-m", "pytest", *args, external=True, **kwargs)
 
 
+def grade_command(session: nox.Session, submission: str, posargs: list[str]) -> None:
+    """`python -m grader grade SUBMISSION`, for the exercises named in posargs; other words go to pytest."""
+    names, options = split_names(posargs)
+    session.run(env_python(session), "-m", "grader", "grade", submission, "--strict", "--exercises", *names,
+                *(["--", *options] if options else []), external=True)
+
+
 @nox.session
 def check(session: nox.Session) -> None:
-    """Check your exercises: `nox -s check` or `nox -s check -- dropout sgd`."""
-    folders, options = split_exercises(session.posargs)
-    pytest(session, *folders, "--target=exercises", "-p", "grader.scoreboard", "-q", "--tb=no", "--no-header",
-           "-rN", *options)
+    """Check your exercises as CI grades them: `nox -s check` or `nox -s check -- dropout sgd`."""
+    grade_command(session, "exercises", session.posargs)
 
 
 @nox.session
 def solutions(session: nox.Session) -> None:
-    """Run every exercise check against the reference solutions (must be all green)."""
-    folders, options = split_exercises(session.posargs)
-    pytest(session, *folders, "--target=solutions", "-p", "grader.scoreboard", "-q", *options)
+    """Grade the reference solutions through the same path (must be full marks)."""
+    grade_command(session, "solutions", session.posargs)
+
+
+@nox.session
+def grade(session: nox.Session) -> None:
+    """Grade a submission: `nox -s grade -- SUBMISSION [--results results.json --junit junit.xml --markdown summary.md]`."""
+    if not session.posargs:
+        session.error("name the submission: nox -s grade -- SUBMISSION (a folder of exercise modules or a checkout)")
+    session.run(env_python(session), "-m", "grader", "grade", *session.posargs, external=True)
 
 
 @nox.session

@@ -47,11 +47,12 @@ def _groups(names: list[str], isolation: str) -> list[list[str]]:
     return ([isolated] if isolated else []) + alone
 
 
-def _run_group(names: list[str], target: Path, isolation: str, scratch: Path, extra: list[str], show: bool) -> dict:
+def _run_group(names: list[str], target: Path, isolation: str, scratch: Path, extra: list[str], show: bool,
+               limits: list[str]) -> dict:
     record_path = scratch / f"record-{'-'.join(names)}.json"
     command = [sys.executable, "-m", "pytest", *[str(BY_NAME[n].folder) for n in names], f"--target={target}",
                f"--isolation={isolation}", "-p", "grader.scoreboard", f"--record={record_path}", "-q", "--no-header",
-               "-p", "no:cacheprovider", *(extra or ["--tb=no"])]
+               "-p", "no:cacheprovider", *limits, *(extra or ["--tb=no"])]
     budget = sum(BY_NAME[n].limits.exercise_s for n in names) + GRACE_S
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     try:
@@ -77,13 +78,14 @@ def _lost(name: str, why: str) -> dict:
                         "tier": "public"}]}
 
 
-def grade(target: Path, names: list[str], isolation: str, jobs: int, extra: list[str]) -> dict:
+def grade(target: Path, names: list[str], isolation: str, jobs: int, extra: list[str], limits: list[str] = ()) -> dict:
     show = bool(extra)
     with tempfile.TemporaryDirectory(prefix="d2l-grade-") as scratch:
         groups = _groups(names, isolation)
         results: dict[str, dict] = {}
         with ThreadPoolExecutor(max_workers=1 if show else jobs) as pool:
-            futures = [pool.submit(_run_group, g, target, isolation, Path(scratch), extra, show) for g in groups]
+            futures = [pool.submit(_run_group, g, target, isolation, Path(scratch), extra, show, list(limits))
+                       for g in groups]
             try:
                 for future in futures:
                     results.update(future.result())
@@ -102,7 +104,8 @@ def print_scoreboard(record: dict) -> None:
     width = max([len(n) for n in exercises] + [5]) + 2
     for name, e in exercises.items():
         checks = f"{e['passed']}/{e['passed'] + e['failed']} checks"
-        print(f"{name:<{width}}{e['points']:>3} / {e['max_points']:<4}{e['status']:<14}{checks:<16}{e['isolation']}")
+        print(f"{name:<{width}}{e['points']:>3} / {e['max_points']:<4}{e['status']:<14}{checks:<16}"
+              f"{e['isolation']:<12}d2l {BY_NAME[name].d2l}")
     print(f"{'total':<{width}}{sum(e['points'] for e in exercises.values()):>3} / "
           f"{sum(e['max_points'] for e in exercises.values())}")
     for e in exercises.values():
@@ -121,11 +124,18 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--markdown", type=Path, help="write a Markdown summary here")
     g.add_argument("--record", type=Path, help="write the full record (every check) as JSON here")
     g.add_argument("--isolation", choices=("worker", "none"), default="worker")
+    g.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a catalog limit for every exercise (e.g. --limit call_s=2)")
+    g.add_argument("--strict", action="store_true", help="exit with status 1 unless every exercise graded passed")
     g.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    g.add_argument("pytest_args", nargs="*", help="after --: options for pytest (shows its output: -k, --tb=short)")
-    args = parser.parse_args(argv)
+    parser.epilog = "after --: options for pytest, whose output is then shown (-k NAME, --tb=short, -s)"
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    args.pytest_args = extra
     start = time.monotonic()
-    record = grade(submission_dir(args.submission), args.exercises, args.isolation, args.jobs, args.pytest_args)
+    limits = [f"--limit={item}" for item in args.limit]
+    record = grade(submission_dir(args.submission), args.exercises, args.isolation, args.jobs, args.pytest_args, limits)
     elapsed = time.monotonic() - start
     print_scoreboard(record)
     results = reports.gradescope(record, elapsed)
@@ -134,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-    return 2 if any(e["status"] == "not gradable" for e in record["exercises"].values()) else 0
+    statuses = [e["status"] for e in record["exercises"].values()]
+    if "not gradable" in statuses:
+        return 2
+    return 1 if args.strict and any(status != "passed" for status in statuses) else 0
 
 
 if __name__ == "__main__":

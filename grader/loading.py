@@ -11,6 +11,7 @@ is imported into the checks' own process (:func:`load`).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import sys
 from dataclasses import dataclass
@@ -128,7 +129,23 @@ def import_failure(file_name: str, error: Exception) -> str:
     return text
 
 
-def open_isolated(candidate: Candidate, box):
+def with_overrides(limits, overrides: list[str]):
+    """``limits`` with ``NAME=VALUE`` overrides (a clear error for an unknown name or a bad value)."""
+    changes = {}
+    for item in overrides:
+        name, _, value = item.partition("=")
+        if name not in limits.__dataclass_fields__ or not value:
+            raise SubmissionError(f"--limit {item!r}: expected NAME=VALUE with NAME one of "
+                                  f"{', '.join(limits.__dataclass_fields__)}")
+        kind = type(getattr(limits, name))
+        try:
+            changes[name] = (value.lower() in ("1", "true", "yes")) if kind is bool else kind(value)
+        except ValueError:
+            raise SubmissionError(f"--limit {item!r}: {value!r} is not a {kind.__name__}") from None
+    return dataclasses.replace(limits, **changes)
+
+
+def open_isolated(candidate: Candidate, box, limits=None):
     """The candidate as a :class:`grader.remote.RemoteModule`, imported in a fresh worker of
     ``box`` (a :class:`grader.sandbox.Sandbox`) under the exercise's limits."""
     from grader import remote
@@ -136,7 +153,8 @@ def open_isolated(candidate: Candidate, box):
     path = candidate.path
     if not path.is_file():
         raise SubmissionError(f"{path} does not exist: the exercise {candidate.exercise!r} lives in {path.name}")
-    session = remote.Session(box, path, f"_under_test_{candidate.exercise}", path.name, BY_NAME[candidate.exercise].limits)
+    limits = limits or BY_NAME[candidate.exercise].limits
+    session = remote.Session(box, path, f"_under_test_{candidate.exercise}", path.name, limits)
     try:
         session.load()
     except remote.ImportFailure as error:

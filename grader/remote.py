@@ -16,6 +16,7 @@ call starts a fresh one.
 from __future__ import annotations
 
 import builtins
+import sys
 import time
 import types
 from dataclasses import dataclass
@@ -62,7 +63,6 @@ class Session:
         self.load_error: Exception | None = None
         self.spent = 0.0
         self.calls = 0
-        self.output: list[str] = []
 
     # -- the connection
 
@@ -127,9 +127,11 @@ class Session:
         self.box.reap()
 
     def _keep_output(self, header: dict) -> None:
-        if header.get("output"):
-            self.output.append(header["output"])
-            del self.output[:-20]
+        """What the code printed during the call, printed here too, so that pytest captures it
+        with the check that ran it (the scoreboard shows it under a failing check)."""
+        text = header.get("output")
+        if text and isinstance(text, str):
+            sys.stdout.write(text)
 
     # -- calls
 
@@ -193,6 +195,7 @@ def remote_exception(header: dict) -> BaseException:
             _CLASSES[key] = base if name == base_name else type(name, (base,), {"__module__": "submission"})
         error = _CLASSES[key](message)
     error._d2l_stub = bool(header.get("stub"))  # decided where it was raised (grader.failures.is_stub)
+    error._d2l_where = header.get("where")  # the student's line that raised it, as text
     return error
 
 

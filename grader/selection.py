@@ -11,6 +11,12 @@ VALUE_OPTIONS = {"-k", "-m", "-p", "-W", "-o", "--tb", "--target", "--maxfail", 
 
 def split_exercises(posargs: list[str]) -> tuple[list[str], list[str]]:
     """Exercise names -> their check folders (all exercises when none is named); the rest -> pytest options."""
+    names, options = split_names(posargs)
+    return [str(BY_NAME[name].folder.relative_to(ROOT)) for name in names], options
+
+
+def split_names(posargs: list[str]) -> tuple[list[str], list[str]]:
+    """Exercise names (all exercises when none is named), and the rest: pytest options."""
     names, options = [], []
     takes_value = False
     for arg in posargs:
@@ -22,5 +28,4 @@ def split_exercises(posargs: list[str]) -> tuple[list[str], list[str]]:
     unknown = [name for name in names if name not in BY_NAME]
     if unknown:
         raise SystemExit(f"unknown exercise {', '.join(unknown)}; the exercises are: {', '.join(BY_NAME)}")
-    chosen = [BY_NAME[name] for name in names] or list(EXERCISES)
-    return [str(exercise.folder.relative_to(ROOT)) for exercise in chosen], options
+    return names or [exercise.name for exercise in EXERCISES], options

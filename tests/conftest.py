@@ -81,6 +81,8 @@ def pytest_addoption(parser):
                     help="with --candidates: only the solution and the kept correct implementations (nox -s seeds)")
     group.addoption("--candidates-from", metavar="DIR",
                     help="with --candidates: the implementations in DIR/<exercise>/{correct,wrong}/ instead of the kept ones")
+    group.addoption("--limit", action="append", default=[], metavar="NAME=VALUE",
+                    help="override one of the catalog's limits for every exercise (e.g. --limit call_s=2)")
     group.addoption("--isolation", choices=("worker", "none"), default="worker",
                     help="worker (default): run the code under test in a sandboxed worker process, for the exercises the "
                          "catalog marks isolated; none: import it into this process (for debugging)")
@@ -116,7 +118,8 @@ def impl(request, candidate):
     if not isolated(request.config, candidate.exercise):
         yield loading.load(candidate)
         return
-    module = loading.open_isolated(candidate, _sandbox(request.config))
+    limits = loading.with_overrides(BY_NAME[candidate.exercise].limits, request.config.getoption("--limit"))
+    module = loading.open_isolated(candidate, _sandbox(request.config), limits)
     yield module
     module._session.close()
 

@@ -28,6 +28,7 @@ import torch
 from grader.worker import wire
 
 OUTPUT_NAME = "output.txt"
+SUBMISSION_FILE = ""  # the student's file this child imported (for "raised at" lines)
 OWN_PID_NAMESPACE = False  # set by the sandbox: only then may reap kill every other process it sees
 
 
@@ -155,6 +156,8 @@ class Child:
 
     def _load(self, header: dict) -> None:
         path, name = header["path"], header["name"]
+        global SUBMISSION_FILE
+        SUBMISSION_FILE = os.path.realpath(path)
         try:
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)
@@ -311,7 +314,10 @@ def describe_error(error: BaseException, limits: dict) -> dict:
     bases = [cls.__name__ for cls in type(error).__mro__ if cls.__module__ == "builtins"]
     frames = traceback.extract_tb(error.__traceback__)
     last = frames[-1] if frames else None
-    return {"type": type(error).__name__, "bases": bases, "message": message,
+    theirs = [f for f in frames if SUBMISSION_FILE and os.path.realpath(f.filename) == SUBMISSION_FILE]
+    where = (f"{os.path.basename(theirs[-1].filename)}, line {theirs[-1].lineno}, in {theirs[-1].name}: "
+             f"{(theirs[-1].line or '').strip()}") if theirs else None
+    return {"type": type(error).__name__, "bases": bases, "message": message, "where": where,
             "stub": type(error) is NotImplementedError and last is not None and (last.line or "").lstrip().startswith("raise")
             and not os.path.realpath(last.filename).startswith(_LIBRARIES),
             "module_missing": getattr(error, "name", None) if isinstance(error, ModuleNotFoundError) else None,
