@@ -41,6 +41,10 @@ class Exercise:
     # yet: such an exercise is graded in the checker's process, and the report says so.
     isolated: bool = True
     limits: Limits = Limits()
+    # Library calls the exercise must not use: dotted names as the code would write them
+    # (torch.nn.functional.softmax, Tensor.softmax) or aten operators (aten._softmax); a name
+    # forbids everything under it (torch.optim). See grader/forbidden.py.
+    forbidden: tuple[str, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -53,27 +57,35 @@ class Exercise:
 EXERCISES: tuple[Exercise, ...] = (
     Exercise("sgd", "Minibatch SGD", ("sgd",), 10, "3.2 线性回归的从零开始实现",
              "update values (and their dtype), in place and outside autograd, gradients zeroed on their device, "
-             "a generator of params, tiny gradients, recovers `w = [2, -3.4], b = 4.2`"),
+             "a generator of params, tiny gradients, recovers `w = [2, -3.4], b = 4.2`",
+             forbidden=("torch.optim",)),
     Exercise("softmax", "Softmax", ("softmax",), 10, "3.6 softmax回归的从零开始实现",
              "against `torch.softmax`, rows sum to 1, no overflow at ±1000 within one row, float64 gradcheck, "
-             "X's device"),
+             "X's device",
+             forbidden=("torch.softmax", "torch.nn.functional.softmax", "torch.nn.functional.log_softmax", "torch.log_softmax", "torch.special.softmax", "torch.special.log_softmax", "Tensor.softmax", "Tensor.log_softmax", "torch.nn.Softmax", "torch.nn.LogSoftmax", "aten._softmax", "aten._log_softmax")),
     Exercise("training_loop", "The training loop", ("train_epoch", "train"), 20, "3.6 / 6.6 训练",
              "train/eval modes, no autograd in evaluation, one zero_grad/backward/step per batch, any loss and "
              "optimizer, leftover gradients, a net with dropout, averages over examples, devices, learns the digits",
              isolated=False),
     Exercise("dropout", "Dropout", ("dropout_layer",), 10, "4.6 暂退法",
              "0 or `X/(1-p)` per element, keep rate, binomial counts and expectation (6σ bounds), independent "
-             "fresh masks, X's device and dtype (half precision too), input untouched, gradient"),
+             "fresh masks, X's device and dtype (half precision too), input untouched, gradient",
+             forbidden=("torch.nn.functional.dropout", "torch.nn.functional.dropout1d", "torch.nn.functional.dropout2d", "torch.nn.functional.alpha_dropout", "torch.nn.functional.feature_alpha_dropout", "torch.dropout", "torch.nn.Dropout", "Tensor.dropout", "aten.native_dropout")),
     Exercise("log_rmse", "Log RMSE", ("log_rmse",), 5, "4.10 实战Kaggle比赛：预测房价",
-             "against a float64 numpy oracle, clamping of predictions only, a Python float, tensors on a GPU"),
+             "against a float64 numpy oracle, clamping of predictions only, a Python float, tensors on a GPU",
+             forbidden=("sklearn.metrics",)),
     Exercise("conv_output_size", "Convolution output size", ("conv_output_size",), 5, "6.3 填充和步幅",
-             "equals what `F.conv2d` produces, an `int`, clear errors for every invalid argument"),
+             "equals what `F.conv2d` produces, an `int`, clear errors for every invalid argument",
+             forbidden=("torch.nn.functional.conv2d", "torch.nn.functional.conv1d", "torch.nn.Conv2d", "torch.nn.LazyConv2d", "aten.convolution")),
     Exercise("vgg", "VGG blocks", ("vgg_block", "vgg"), 15, "7.2 使用块的网络（VGG）",
              "layer for layer against `torchvision.models.vgg11`, the book's shapes on 224×224, a small VGG learns",
-             isolated=False),
+             isolated=False, forbidden=("torchvision.models",)),
     Exercise("batch_norm", "Batch normalization", ("batch_norm", "BatchNorm"), 15, "7.5 批量规范化",
              "against `F.batch_norm`, biased and stable variance, the momentum convention, prediction mode by "
-             "`torch.is_grad_enabled()` alone, float64 gradcheck, the module", isolated=False),
+             "`torch.is_grad_enabled()` alone, float64 gradcheck, the module", isolated=False,
+             forbidden=("torch.nn.functional.batch_norm", "torch.batch_norm", "torch.nn.BatchNorm1d", "torch.nn.BatchNorm2d",
+                        "torch.nn.LazyBatchNorm1d", "torch.nn.LazyBatchNorm2d", "aten.native_batch_norm",
+                        "aten._native_batch_norm_legit")),
     # new exercises go above this line (nox -s new)
 )
 

@@ -178,3 +178,7 @@ _LIBRARIES = tuple(str(Path(module.__file__).resolve().parent) for module in (to
 
 def _in_library(filename: str) -> bool:
     return str(Path(filename).resolve()).startswith(_LIBRARIES)
+
+
+class ForbiddenCall(CheckFailure):
+    """The code uses a library call its exercise must not use (grader/catalog.py: ``forbidden``)."""

@@ -63,6 +63,8 @@ class Session:
         self.load_error: Exception | None = None
         self.spent = 0.0
         self.calls = 0
+        self.watch: tuple[str, ...] = ()  # forbidden calls the worker reports (tests/common/forbidden.py)
+        self.seen: dict[str, str] = {}
 
     # -- the connection
 
@@ -141,9 +143,13 @@ class Session:
         what = f"{'.'.join(target)}(...)"
         values = {"args": args, "kwargs": kwargs, "rng": torch.get_rng_state()}
         header = {"op": "call", "target": target, "grad_enabled": torch.is_grad_enabled(),
-                  "accelerator_mode": _accelerator_mode_on(), "call_id": call_id}
+                  "accelerator_mode": _accelerator_mode_on(), "call_id": call_id, "watch": list(self.watch)}
         reply, buffers = self._exchange(header, values, what=what)
         self._keep_output(reply)
+        if self.watch and "seen" in reply:
+            seen = wire.decode(reply["seen"], buffers)
+            if isinstance(seen, dict):
+                self.seen.update({str(k): str(v) for k, v in seen.items() if k in self.watch})
         return reply, buffers
 
     def backward(self, call_id: int, grads: list) -> list:

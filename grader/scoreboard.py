@@ -20,7 +20,7 @@ import pytest
 
 from grader import loading
 from grader.catalog import BY_NAME, EXERCISES, exercise_of, tier_of
-from grader.failures import CheckFailure, is_stub
+from grader.failures import CheckFailure, ForbiddenCall, is_stub
 from grader.remote import WorkerFault
 from grader.sandbox import SandboxError
 from grader.sandbox import mode as sandbox_mode
@@ -68,6 +68,8 @@ class Record:
             return "error"
         if "timeout" in kinds:
             return "timeout"
+        if "forbidden" in kinds:
+            return "forbidden"
         return "not started" if kinds == {"not implemented"} else "failed"
 
 
@@ -95,6 +97,8 @@ def _failure(item, excinfo, target: Path | None) -> Failure:
     example = getattr(error, "example", None)
     base = dict(check=item.name, nodeid=item.nodeid, property=_property(item),
                 example=(example() if callable(example) else example) or {})
+    if isinstance(error, ForbiddenCall):
+        return Failure(kind="forbidden", summary=error.summary, **base)
     if isinstance(error, CheckFailure):
         advice = error.mistake.advice if error.mistake else None
         return Failure(kind="check", summary=error.summary, shown=error.shown, advice=advice, **base)
@@ -219,7 +223,7 @@ class Scoreboard:
             for hint in hints:
                 write(f"  - {hint}")
             return
-        first = next((f for f in record.failures if f.kind == "timeout"), record.failures[0])
+        first = next((f for f in record.failures if f.kind in ("timeout", "forbidden")), record.failures[0])
         count = record.failed
         write(f"{name}: {count} check{'s' if count > 1 else ''} failed; the first: {first.check}")
         write(f"  property: {first.property}")

@@ -26,6 +26,7 @@ import traceback
 import torch
 
 from grader.worker import wire
+from grader.worker.watch import Watch
 
 OUTPUT_NAME = "output.txt"
 SUBMISSION_FILE = ""  # the student's file this child imported (for "raised at" lines)
@@ -187,12 +188,14 @@ class Child:
         lists = _lists(args, kwargs)
         lists_before = {key: [id(item) for item in items] for key, items in lists.items()}
         modes = _accelerator_mode() if header.get("accelerator_mode") else _null()
+        watch = Watch([rule for rule in header.get("watch", []) if isinstance(rule, str)])
         try:
-            with torch.set_grad_enabled(bool(header.get("grad_enabled"))), modes:
+            with torch.set_grad_enabled(bool(header.get("grad_enabled"))), modes, watch:
                 result = self._target(header["target"])(*args, **kwargs)
         except BaseException as error:  # noqa: BLE001
             self._reply_raised(error, {"after": _after(inputs, before), "rng": torch.get_rng_state(),
-                                       "lists": _lists_after(lists, lists_before)}, aliases={id(t): i for i, t in enumerate(inputs)})
+                                       "lists": _lists_after(lists, lists_before), "seen": watch.seen},
+                               aliases={id(t): i for i, t in enumerate(inputs)})
             return
         aliases = {id(t): i for i, t in enumerate(inputs)}
         outputs = [t for t in wire.tensors_in(result) if id(t) not in aliases]
@@ -201,7 +204,7 @@ class Child:
         if call_id is not None and any(needs_grad):
             self._remember(call_id, [t for t in inputs if t.requires_grad], outputs)
         buffers_out = {"result": result, "after": _after(inputs, before), "rng": torch.get_rng_state(),
-                       "lists": _lists_after(lists, lists_before)}
+                       "lists": _lists_after(lists, lists_before), "seen": watch.seen}
         try:
             wire.send(self.sock, {"op": "returned", "needs_grad": needs_grad, "output": read_output()}, buffers_out,
                       aliases=aliases)

@@ -18,6 +18,7 @@ from tests.common.hypo import given
 from tests.common.mistakes import diagnose
 from tests.common.report import check, check_close, check_tensor, fail
 from tests.common.strategies import float_dtypes, tensors
+from tests.common.forbidden import check_no_forbidden_calls
 
 momenta = st.sampled_from([0.0, 0.1, 0.9]) | st.floats(0.0, 1.0)
 epsilons = st.sampled_from([1e-5, 1e-3, 0.5])
@@ -416,3 +417,8 @@ def test_layer_trains_in_a_network(impl, num_dims):
     check(losses[-1] < losses[0] and accuracy >= 0.8,
           f"{epochs} epochs of SGD (lr {lr}, batch 32) with BatchNorm(..., {num_dims}) must lower the training loss and reach "
           f"80% held-out accuracy under torch.no_grad(); got losses {losses}, accuracy {accuracy!r}")
+
+
+def test_uses_no_forbidden_call(impl, candidate):
+    """Uses none of the library calls this exercise must not use (grader/catalog.py), in its source or when it runs."""
+    check_no_forbidden_calls(impl, candidate, lambda: impl.batch_norm(torch.randn(4, 3), torch.ones(1, 3), torch.zeros(1, 3), torch.zeros(1, 3), torch.ones(1, 3), eps=1e-5, momentum=0.9))

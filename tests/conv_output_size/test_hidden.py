@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tests.common.hypo import given
 from tests.conv_output_size.test_public import check_rejected, check_size
+from tests.common.forbidden import check_no_forbidden_calls
 
 
 def conv2d_size(n: int, k: int, p: int, s: int) -> int:
@@ -84,3 +85,8 @@ def test_rejects_any_invalid_argument(impl, case):
     """Any one argument out of its range (negative sizes, kernel or stride of 0 or below, a kernel larger than the padded input) raises ValueError."""
     args, wrong = case
     check_rejected(impl, *args, case=f"{wrong.replace('_', ' ')} out of range")
+
+
+def test_uses_no_forbidden_call(impl, candidate):
+    """Uses none of the library calls this exercise must not use (grader/catalog.py), in its source or when it runs."""
+    check_no_forbidden_calls(impl, candidate, lambda: impl.conv_output_size(8, 3, 1, 2))

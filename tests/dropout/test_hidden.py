@@ -17,6 +17,7 @@ from tests.common.strategies import float_dtypes, shapes, tensors
 from tests.dropout.hints import (DETACHED, FIXED_COUNT, IN_PLACE, NO_RANGE_CHECK, NO_RESCALE, OFF_DEVICE, SAME_MASK,
                                  SHARED_MASK, ZERO_DIVISION, dtype_mistake, rescale_mistake)
 from tests.dropout.test_public import check_keep_rate, dropout_layer
+from tests.common.forbidden import check_no_forbidden_calls
 
 probabilities = st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]) | st.floats(0.0, 1.0)
 # float16 and bfloat16 hold about 3 and 2 significant digits: X / (1 - dropout) is rounded there.
@@ -167,3 +168,8 @@ def test_rejects_a_dropout_outside_zero_one(impl, dropout):
             raise
         fail(f"dropout_layer(X, {dropout}) raised {type(error).__name__} ({error}) instead of ValueError")
     fail(f"dropout_layer(X, {dropout}) returned instead of raising ValueError", got=result, mistake=NO_RANGE_CHECK)
+
+
+def test_uses_no_forbidden_call(impl, candidate):
+    """Uses none of the library calls this exercise must not use (grader/catalog.py), in its source or when it runs."""
+    check_no_forbidden_calls(impl, candidate, lambda: impl.dropout_layer(torch.ones(4, 5), 0.5))

@@ -15,6 +15,7 @@ from tests.common.report import check
 from tests.common.strategies import float_dtypes
 from tests.log_rmse.hints import device_error
 from tests.log_rmse.test_public import check_value, identity, log_rmse
+from tests.common.forbidden import check_no_forbidden_calls
 
 _NUMPY = {torch.float32: np.float32, torch.float64: np.float64}
 # Predictions of a bad model too: negative, zero and between 0 and 1.
@@ -87,3 +88,8 @@ def test_works_on_a_gpu(impl):
     with accelerator_mode():
         got = log_rmse(impl, identity, on_accelerator(preds), on_accelerator(labels), explain=device_error)
     check_value(impl, got, preds, labels, "for predictions and labels on a GPU", 1e-5)
+
+
+def test_uses_no_forbidden_call(impl, candidate):
+    """Uses none of the library calls this exercise must not use (grader/catalog.py), in its source or when it runs."""
+    check_no_forbidden_calls(impl, candidate, lambda: impl.log_rmse(nn.Identity(), torch.tensor([[2.0], [3.0]]), torch.tensor([[2.0], [4.0]])))

@@ -15,6 +15,7 @@ from tests.sgd.hints import (CHANGES_DTYPE, GENERATOR_TWICE, GRAD_OFF_DEVICE, NO
                              ONLY_FIRST,
                              REPLACED, list_mistake, step, value_mistake)
 from tests.sgd.test_public import check_zeroed
+from tests.common.forbidden import check_no_forbidden_calls
 
 # The shapes and dtype of 1-3 parameters; their values and gradients are drawn from torch's
 # generator, which hypothesis seeds for each example (few choices keep failures quick to explain).
@@ -210,3 +211,13 @@ def test_linear_regression_converges(impl, device):
     check(w_err < 0.01 and b_err < 0.01,
           f"after 3 epochs of minibatch SGD (batch 10, lr 0.03) on y = X [2, -3.4] + 4.2, w and b must be within 0.01 "
           f"of the truth; errors: w {w_err!r}, b {b_err!r}", w=w, b=b)
+
+
+def test_uses_no_forbidden_call(impl, candidate):
+    """Uses none of the library calls this exercise must not use (grader/catalog.py), in its source or when it runs."""
+    def step():
+        w = torch.ones(3, requires_grad=True)
+        w.grad = torch.ones(3)
+        impl.sgd([w], 0.1, 1)
+
+    check_no_forbidden_calls(impl, candidate, step)

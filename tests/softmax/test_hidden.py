@@ -13,6 +13,7 @@ from tests.common.report import check, check_close, check_tensor
 from tests.common.strategies import float_dtypes, shapes, tensors
 from tests.softmax.hints import DETACHED, IN_PLACE, OFF_DEVICE, diagnose_output
 from tests.softmax.test_public import softmax
+from tests.common.forbidden import check_no_forbidden_calls
 
 TOLERANCE = {torch.float32: dict(rtol=1e-4, atol=1e-6), torch.float64: dict(rtol=1e-9, atol=1e-12),
              # float16 and bfloat16 hold about 3 and 2 significant digits
@@ -149,3 +150,8 @@ def test_works_on_the_input_device(impl):
     check_tensor(Y, "softmax(X) for X of shape (3, 4) on the 'meta' device must return a tensor of that shape on that device",
                  shape=X.shape, dtype=X.dtype, device=X.device,
                  mistake=OFF_DEVICE if isinstance(Y, torch.Tensor) and Y.device.type != "meta" else None, got=Y)
+
+
+def test_uses_no_forbidden_call(impl, candidate):
+    """Uses none of the library calls this exercise must not use (grader/catalog.py), in its source or when it runs."""
+    check_no_forbidden_calls(impl, candidate, lambda: impl.softmax(torch.randn(3, 4)))

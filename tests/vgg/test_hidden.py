@@ -17,6 +17,7 @@ from tests.common.report import check, fail
 from tests.vgg.layers import (AVG_POOL, NO_RELU, RELU_FIRST, SHARED_WEIGHTS, block_mistake, build_on_meta, call_vgg,
                               compare, describe, expected_block, expected_classifier, layers, network_mistake, trace)
 from tests.vgg.test_public import block_lines, check_block_shape
+from tests.common.forbidden import check_no_forbidden_calls
 
 VGG11_ARCH = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
 
@@ -165,3 +166,8 @@ def test_small_vgg_learns_digits(impl):
                     "on 8x8 digits", explain=lambda _: explain())
     check(accuracy >= 0.90, f"a small VGG of two blocks reached test accuracy {accuracy!r} on 8x8 digits after 5 epochs; "
           "expected at least 0.9", mistake=explain)
+
+
+def test_uses_no_forbidden_call(impl, candidate):
+    """Uses none of the library calls this exercise must not use (grader/catalog.py), in its source or when it runs."""
+    check_no_forbidden_calls(impl, candidate, lambda: impl.vgg_block(1, 1, 4))
