@@ -79,10 +79,10 @@ EXERCISES: tuple[Exercise, ...] = (
              forbidden=("torch.nn.functional.conv2d", "torch.nn.functional.conv1d", "torch.nn.Conv2d", "torch.nn.LazyConv2d", "aten.convolution")),
     Exercise("vgg", "VGG blocks", ("vgg_block", "vgg"), 15, "7.2 使用块的网络（VGG）",
              "layer for layer against `torchvision.models.vgg11`, the book's shapes on 224×224, a small VGG learns",
-             isolated=False, forbidden=("torchvision.models",)),
+             forbidden=("torchvision.models",)),
     Exercise("batch_norm", "Batch normalization", ("batch_norm", "BatchNorm"), 15, "7.5 批量规范化",
              "against `F.batch_norm`, biased and stable variance, the momentum convention, prediction mode by "
-             "`torch.is_grad_enabled()` alone, float64 gradcheck, the module", isolated=False,
+             "`torch.is_grad_enabled()` alone, float64 gradcheck, the module",
              forbidden=("torch.nn.functional.batch_norm", "torch.batch_norm", "torch.nn.BatchNorm1d", "torch.nn.BatchNorm2d",
                         "torch.nn.LazyBatchNorm1d", "torch.nn.LazyBatchNorm2d", "aten.native_batch_norm",
                         "aten._native_batch_norm_legit")),

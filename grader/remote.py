@@ -143,7 +143,8 @@ class Session:
         what = f"{'.'.join(target)}(...)"
         values = {"args": args, "kwargs": kwargs, "rng": torch.get_rng_state()}
         header = {"op": "call", "target": target, "grad_enabled": torch.is_grad_enabled(),
-                  "accelerator_mode": _accelerator_mode_on(), "call_id": call_id, "watch": list(self.watch)}
+                  "accelerator_mode": _accelerator_mode_on(), "call_id": call_id, "watch": list(self.watch),
+                  "default_device": str(torch.get_default_device())}
         reply, buffers = self._exchange(header, values, what=what)
         self._keep_output(reply)
         if self.watch and "seen" in reply:
@@ -241,7 +242,79 @@ class RemoteFunction:
         if torch.is_grad_enabled() and any(t.requires_grad for t in inputs):
             return _bridged(self, args, kwargs, inputs)
         reply, buffers = self.session.call(self.target, args, kwargs)
-        return _finish(reply, buffers, inputs, _lists(args, kwargs))
+        return _finish(reply, buffers, inputs, _lists(args, kwargs), self.session)
+
+
+class RemoteLayer(torch.nn.Module):
+    """A module of the student's own class (``BatchNorm(3, 2)``), kept in the worker. Its
+    tensors live here, as the module's own parameters, buffers and tensor attributes, so that
+    ``.to()``, ``.eval()``, ``named_parameters()``, an optimizer and the checks all work on
+    them as on a local module. A forward pass sends them with the input; the worker loads them
+    into its object, runs its ``forward`` and sends back the output and the tensors the object
+    holds then (a moving mean rebound to a new tensor). Gradients flow through the usual bridge."""
+
+    def __init__(self, session: Session, handle: int, record: dict, state: dict):
+        super().__init__()
+        self._d2l_remote = (session, handle, str(record.get("class", "Module")), str(record.get("repr", "")))
+        self._d2l_load(state)
+
+    def __repr__(self) -> str:
+        return f"{self._d2l_remote[3] or self._d2l_remote[2]} (your {self._d2l_remote[2]}, run in the worker)"
+
+    def forward(self, *args, **kwargs):
+        session, handle = self._d2l_remote[:2]
+        result = RemoteFunction(session, ["$object", str(handle)])(self._d2l_state(), *args, **kwargs)
+        if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
+            raise WorkerFault("fault", "the worker's answer to a forward pass is not (output, state)")
+        self._d2l_load(result[1])
+        return result[0]
+
+    def _d2l_owner(self, path: str) -> torch.nn.Module:
+        owner = self
+        for key in path.split(".") if path else ():
+            if key not in owner._modules:
+                owner.add_module(key, torch.nn.Module())
+            owner = owner._modules[key]
+        return owner
+
+    def _d2l_slot(self, dotted: str) -> tuple[torch.nn.Module, str]:
+        path, _, key = dotted.rpartition(".")
+        return self._d2l_owner(path), key
+
+    def _d2l_load(self, state: dict) -> None:
+        """Take the worker's state: a tensor that is already this module's stays, another one is set."""
+        try:
+            for path, flag in state["training"]:
+                self._d2l_owner(path).training = bool(flag)
+            for kind in ("params", "buffers", "attrs"):
+                for dotted, tensor in state[kind]:
+                    self._d2l_set(kind, *self._d2l_slot(dotted), tensor)
+        except (KeyError, TypeError, ValueError) as error:
+            raise WorkerFault("fault", f"the worker described a module it keeps in a way this side cannot read ({error})") from None
+
+    @staticmethod
+    def _d2l_set(kind: str, owner: torch.nn.Module, key: str, tensor) -> None:
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"{key} is not a tensor")
+        if kind == "params":
+            if owner._parameters.get(key) is not tensor:
+                owner._parameters[key] = tensor if isinstance(tensor, torch.nn.Parameter) else torch.nn.Parameter(tensor)
+        elif kind == "buffers":
+            if owner._buffers.get(key) is not tensor:
+                owner._buffers[key] = tensor
+        elif owner.__dict__.get(key) is not tensor:
+            owner.__dict__[key] = tensor
+
+    def _d2l_state(self) -> dict:
+        """This module's tensors, in the worker's layout (grader.worker.wire.object_state)."""
+        state = {"training": [], "params": [], "buffers": [], "attrs": []}
+        for path, owner in self.named_modules(remove_duplicate=False):
+            prefix = f"{path}." if path else ""
+            state["training"].append([path, owner.training])
+            state["params"] += [[prefix + key, t] for key, t in owner._parameters.items() if t is not None]
+            state["buffers"] += [[prefix + key, t] for key, t in owner._buffers.items() if t is not None]
+            state["attrs"] += [[prefix + key, t] for key, t in vars(owner).items() if isinstance(t, torch.Tensor)]
+        return state
 
 
 def _materialize(value):
@@ -255,7 +328,7 @@ def _materialize(value):
     return value
 
 
-def _finish(reply: dict, buffers: list, inputs: list, lists: dict):
+def _finish(reply: dict, buffers: list, inputs: list, lists: dict, session: Session):
     """Apply what the call did to the checker's tensors and return its result (or raise its error)."""
     op = reply["op"]
     if "rng" in reply:
@@ -270,7 +343,8 @@ def _finish(reply: dict, buffers: list, inputs: list, lists: dict):
         raise Unsendable(reply.get("message", "the result is not a tensor or a plain value"))
     if op != "returned":
         raise WorkerFault("fault", f"the worker answered {op!r} to a call")
-    return wire.decode(reply["result"], buffers, aliases=inputs)
+    return wire.decode(reply["result"], buffers, objects=lambda handle, record, state: RemoteLayer(
+        session, handle, record, state), aliases=inputs)
 
 
 def _apply_changes(inputs: list, changes: list) -> None:
@@ -303,52 +377,61 @@ def _apply_list_changes(lists: dict, changed: dict) -> None:
 
 
 def _bridged(function: RemoteFunction, args, kwargs, inputs):
+    """A call whose inputs require grad: each new output that needs grad becomes the output of
+    its own :class:`_Bridge` node, whose inputs are exactly the inputs the worker's graph of that
+    output reaches. (One node for all outputs would link an output to inputs it does not depend
+    on: a moving mean that keeps last batch's graph would then drag it into this batch's backward.)"""
     RemoteFunction._next_call += 1
-    call = _Call(function, args, kwargs, RemoteFunction._next_call)
+    call_id = RemoteFunction._next_call
     grad_inputs = [t for t in inputs if t.requires_grad]
-    outputs = _Bridge.apply(call, *grad_inputs)
-    if call.error is not None:
-        raise call.error
-    mapping = dict(zip(map(id, call.fresh), outputs if isinstance(outputs, tuple) else (outputs,)))
-    return _replace(call.result, mapping)
+    reply, buffers = function.session.call(function.target, args, kwargs, call_id)
+    result = _finish(reply, buffers, inputs, _lists(args, kwargs), function.session)
+    fresh = [t for t in wire.tensors_in(result) if not any(t is i for i in inputs)]
+    needs, depends = reply.get("needs_grad", []), reply.get("depends", [])
+    if len(needs) != len(fresh) or len(depends) != len(fresh):
+        raise WorkerFault("fault", "the worker described the gradients of other outputs than it sent")
+    mapping = {}
+    for index, (tensor, need, reached) in enumerate(zip(fresh, needs, depends)):
+        tensor.requires_grad_(False)
+        if not need:
+            continue
+        if not all(type(i) is int and 0 <= i < len(grad_inputs) for i in reached):
+            raise WorkerFault("fault", "the worker named inputs it was not given")
+        piece = _Piece(function.session, call_id, index, len(fresh), len(grad_inputs), list(reached), tensor)
+        mapping[id(tensor)] = _Bridge.apply(piece, *[grad_inputs[i] for i in reached]) if reached else \
+            tensor.requires_grad_(True)
+    return _replace(result, mapping)
 
 
-class _Call:
-    def __init__(self, function, args, kwargs, call_id):
-        self.function, self.args, self.kwargs, self.call_id = function, args, kwargs, call_id
-        self.result = None
-        self.error: BaseException | None = None
-        self.fresh: list[torch.Tensor] = []
-        self.inputs = wire.tensors_in((args, kwargs))
+@dataclass
+class _Piece:
+    """One output of a bridged call: where its vector-Jacobian product is computed."""
+    session: Session
+    call_id: int
+    index: int
+    n_outputs: int
+    n_inputs: int
+    reached: list[int]
+    value: torch.Tensor
 
 
 class _Bridge(torch.autograd.Function):
-    """Forward and backward are calls to the worker; backward is the worker's vector-Jacobian product."""
+    """An output computed in the worker; its backward is the worker's vector-Jacobian product."""
 
     @staticmethod
-    def forward(ctx, call: _Call, *grad_inputs):
-        with torch.enable_grad():  # the worker records a graph exactly when this process would
-            reply, buffers = call.function.session.call(call.function.target, call.args, call.kwargs, call.call_id)
-        try:
-            call.result = _finish(reply, buffers, call.inputs, _lists(call.args, call.kwargs))
-        except BaseException as error:  # noqa: BLE001 - re-raised outside the autograd.Function
-            call.error = error
-            return torch.empty(0)
-        ctx.call = call
-        ctx.n_inputs = len(grad_inputs)
-        call.fresh = [t for t in wire.tensors_in(call.result) if not any(t is i for i in call.inputs)]
-        needs = reply.get("needs_grad", [])
-        for tensor in call.fresh:
-            tensor.requires_grad_(False)  # autograd gives them their grad_fn as this Function's outputs
-        ctx.mark_non_differentiable(*[t for t, need in zip(call.fresh, needs) if not need])
-        return tuple(call.fresh) if call.fresh else torch.empty(0)
+    def forward(ctx, piece: _Piece, *inputs):
+        ctx.piece = piece
+        return piece.value
 
     @staticmethod
-    def backward(ctx, *grad_outputs):
-        found = ctx.call.function.session.backward(ctx.call.call_id, list(grad_outputs))
-        if not isinstance(found, list) or len(found) != ctx.n_inputs:
+    def backward(ctx, grad):
+        piece = ctx.piece
+        grads = [None] * piece.n_outputs
+        grads[piece.index] = grad
+        found = piece.session.backward(piece.call_id, grads)
+        if not isinstance(found, list) or len(found) != piece.n_inputs:
             raise WorkerFault("fault", "the worker's backward pass gave gradients for other inputs")
-        return (None, *found)
+        return (None, *[found[i] for i in piece.reached])
 
 
 def _replace(value, mapping: dict):

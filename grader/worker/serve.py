@@ -131,6 +131,7 @@ class Child:
         self.module = None
         _seed_others()
         self.graphs: dict[int, tuple[list, list]] = {}  # call id -> (inputs needing grad, the call's new outputs)
+        self.objects: list[torch.nn.Module] = []  # modules of the student's own classes, by the id the checker knows
 
     def serve(self) -> None:
         while True:
@@ -171,13 +172,33 @@ class Child:
         names = {key: callable(value) for key, value in vars(module).items() if not key.startswith("_")}
         wire.send(self.sock, {"op": "loaded", "names": names, "output": read_output()})
 
+    def _keep(self, module: torch.nn.Module) -> int:
+        self.objects.append(module)
+        return len(self.objects) - 1
+
     def _target(self, path: list[str]):
+        if path[:1] == ["$object"] and len(path) == 2:
+            return self._forward_of(path[1])
         target = self.module
         for name in path:
             if not isinstance(name, str) or name.startswith("_"):
                 raise wire.WireError(f"cannot call {name!r}")
             target = getattr(target, name)
         return target
+
+    def _forward_of(self, handle: str):
+        """A kept module's forward, after loading the tensors the checker holds for it."""
+        index = int(handle) if handle.isdigit() else -1
+        if not 0 <= index < len(self.objects):
+            raise wire.WireError(f"no kept module {handle!r}")
+        module = self.objects[index]
+
+        def forward(state, *args, **kwargs):
+            _load_state(module, state)
+            output = module(*args, **kwargs)
+            return output, wire.object_state(module)
+
+        return forward
 
     def _call(self, header: dict, buffers) -> None:
         args = wire.decode(header["args"], buffers)
@@ -188,9 +209,11 @@ class Child:
         lists = _lists(args, kwargs)
         lists_before = {key: [id(item) for item in items] for key, items in lists.items()}
         modes = _accelerator_mode() if header.get("accelerator_mode") else _null()
+        default = header.get("default_device")
+        device = torch.device(default) if default in ("meta", "cuda", "cuda:0", "mps") else _null()
         watch = Watch([rule for rule in header.get("watch", []) if isinstance(rule, str)])
         try:
-            with torch.set_grad_enabled(bool(header.get("grad_enabled"))), modes, watch:
+            with torch.set_grad_enabled(bool(header.get("grad_enabled"))), modes, device, watch:
                 result = self._target(header["target"])(*args, **kwargs)
         except BaseException as error:  # noqa: BLE001
             self._reply_raised(error, {"after": _after(inputs, before), "rng": torch.get_rng_state(),
@@ -201,13 +224,16 @@ class Child:
         outputs = [t for t in wire.tensors_in(result) if id(t) not in aliases]
         call_id = header.get("call_id")
         needs_grad = [bool(t.requires_grad) for t in outputs]
+        graph_inputs = [t for t in inputs if t.requires_grad]
+        depends = [_inputs_reached(t, graph_inputs) if need else [] for t, need in zip(outputs, needs_grad)]
         if call_id is not None and any(needs_grad):
-            self._remember(call_id, [t for t in inputs if t.requires_grad], outputs)
+            self._remember(call_id, graph_inputs, outputs)
         buffers_out = {"result": result, "after": _after(inputs, before), "rng": torch.get_rng_state(),
                        "lists": _lists_after(lists, lists_before), "seen": watch.seen}
         try:
-            wire.send(self.sock, {"op": "returned", "needs_grad": needs_grad, "output": read_output()}, buffers_out,
-                      aliases=aliases)
+            wire.send(self.sock, {"op": "returned", "needs_grad": needs_grad, "depends": depends, "output": read_output()},
+                      buffers_out,
+                      objects=self._keep, aliases=aliases)
         except wire.WireError as error:
             wire.send(self.sock, {"op": "unsendable", "message": str(error), "output": read_output()})
 
@@ -229,6 +255,41 @@ class Child:
             self._reply_raised(error)
             return
         wire.send(self.sock, {"op": "grads"}, {"grads": list(found)})
+
+
+def _inputs_reached(tensor: torch.Tensor, inputs: list[torch.Tensor]) -> list[int]:
+    """The positions in ``inputs`` of the leaves that ``tensor``'s autograd graph reaches."""
+    where = {id(t): i for i, t in enumerate(inputs)}
+    reached, seen, stack = set(), set(), [tensor.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        leaf = getattr(node, "variable", None)
+        if leaf is not None and id(leaf) in where:
+            reached.add(where[id(leaf)])
+        stack.extend(following for following, _ in node.next_functions)
+    return sorted(reached)
+
+
+def _load_state(module: torch.nn.Module, state) -> None:
+    """Give a kept module the tensors the checker holds for it (see grader.remote.RemoteLayer)."""
+    try:
+        for path, flag in state["training"]:
+            module.get_submodule(path).training = bool(flag)
+        for kind in ("params", "buffers", "attrs"):
+            for dotted, tensor in state[kind]:
+                path, _, key = dotted.rpartition(".")
+                owner = module.get_submodule(path)
+                if kind == "params":
+                    owner._parameters[key] = tensor
+                elif kind == "buffers":
+                    owner._buffers[key] = tensor
+                else:
+                    owner.__dict__[key] = tensor
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise wire.WireError(f"a module state that does not fit the kept module ({error})") from None
 
 
 def _seed_others() -> None:

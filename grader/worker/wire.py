@@ -56,9 +56,11 @@ def accelerator_class():
     return AcceleratorTensor
 
 
-def encode(value, buffers: list[bytes], handles=None, depth: int = 0, aliases=None):
-    """``value`` as JSON-able data, appending raw tensor bytes to ``buffers``. ``handles`` maps
-    objects that are not data to ids (the worker's side only); without it they are refused.
+def encode(value, buffers: list[bytes], objects=None, depth: int = 0, aliases=None):
+    """``value`` as JSON-able data, appending raw tensor bytes to ``buffers``. ``objects`` (the
+    worker's side only) keeps a module that is not made of torch.nn's own layers and gives its
+    id: it travels as that id and its tensors (see :func:`object_state`); without it, such a
+    module is refused.
     ``aliases`` maps ``id(tensor)`` to an index: such a tensor travels as a reference to the
     receiver's own tensor of that index (a function that returns its input unchanged)."""
     if depth > MAX_DEPTH:
@@ -76,21 +78,19 @@ def encode(value, buffers: list[bytes], handles=None, depth: int = 0, aliases=No
     if isinstance(value, torch.Size):
         return {"$": "size", "v": list(value)}
     if isinstance(value, OneShot):
-        return {"$": "iter", "v": [encode(item, buffers, handles, depth + 1, aliases) for item in value]}
+        return {"$": "iter", "v": [encode(item, buffers, objects, depth + 1, aliases) for item in value]}
     if isinstance(value, (list, tuple)):
-        items = [encode(item, buffers, handles, depth + 1, aliases) for item in value]
+        items = [encode(item, buffers, objects, depth + 1, aliases) for item in value]
         return items if type(value) is list else {"$": "tuple", "v": items}
     if isinstance(value, dict):
-        return {"$": "dict", "v": [[encode(k, buffers, handles, depth + 1, aliases), encode(v, buffers, handles, depth + 1, aliases)]
+        return {"$": "dict", "v": [[encode(k, buffers, objects, depth + 1, aliases), encode(v, buffers, objects, depth + 1, aliases)]
                                    for k, v in value.items()]}
     if isinstance(value, torch.dtype):
         return {"$": "dtype", "v": str(value).removeprefix("torch.")}
     if isinstance(value, torch.device):
         return {"$": "device", "v": str(value)}
     if isinstance(value, torch.nn.Module):
-        return _encode_module(value, buffers, depth)
-    if handles is not None:
-        return {"$": "handle", "v": handles(value), "type": _type_name(value)}
+        return _encode_module(value, buffers, depth, _Memo(objects, aliases))
     raise WireError(f"cannot send a {_type_name(value)}: only tensors and plain values cross to the worker")
 
 
@@ -120,15 +120,16 @@ def _encode_tensor(tensor: torch.Tensor, buffers: list[bytes]) -> dict:
     return record
 
 
-def decode(data, buffers: list[memoryview], handles=None, depth: int = 0, aliases=None):
-    """The value ``encode`` described; ``handles`` turns a handle id back into an object and
+def decode(data, buffers: list[memoryview], objects=None, depth: int = 0, aliases=None):
+    """The value ``encode`` described; ``objects(id, record, state)`` (the checker's side) turns a
+    module kept in the worker into its stand-in here, and
     ``aliases`` is the list of tensors an alias refers to."""
     if depth > MAX_DEPTH:
         raise WireError("a value nested too deeply")
     if data is None or isinstance(data, (bool, str, int, float)):
         return data
     if isinstance(data, list):
-        return [decode(item, buffers, handles, depth + 1, aliases) for item in data]
+        return [decode(item, buffers, objects, depth + 1, aliases) for item in data]
     if not isinstance(data, dict) or not isinstance(data.get("$"), str):
         raise WireError(f"not a value of the wire format: {str(data)[:80]}")
     tag, v = data["$"], data.get("v")
@@ -137,11 +138,11 @@ def decode(data, buffers: list[memoryview], handles=None, depth: int = 0, aliase
     if tag == "bigint":
         return int(v)
     if tag == "iter":
-        return OneShotIterator([decode(item, buffers, handles, depth + 1, aliases) for item in v])
+        return OneShotIterator([decode(item, buffers, objects, depth + 1, aliases) for item in v])
     if tag == "tuple":
-        return tuple(decode(item, buffers, handles, depth + 1, aliases) for item in v)
+        return tuple(decode(item, buffers, objects, depth + 1, aliases) for item in v)
     if tag == "dict":
-        return {decode(k, buffers, handles, depth + 1): decode(item, buffers, handles, depth + 1, aliases) for k, item in v}
+        return {decode(k, buffers, objects, depth + 1): decode(item, buffers, objects, depth + 1, aliases) for k, item in v}
     if tag == "dtype":
         return _dtype(v)
     if tag == "device":
@@ -152,10 +153,8 @@ def decode(data, buffers: list[memoryview], handles=None, depth: int = 0, aliase
         return _decode_tensor(data, buffers)
     if tag == "alias" and aliases is not None and type(v) is int and 0 <= v < len(aliases):
         return aliases[v]
-    if tag == "module":
-        return _decode_module(data, buffers, depth)
-    if tag == "handle" and handles is not None:
-        return handles(v, data.get("type", "object"))
+    if tag in ("module", "object"):
+        return _decode_module(data, buffers, depth, _Memo(objects, aliases))
     raise WireError(f"unknown tag {tag!r} in a message")
 
 
@@ -203,14 +202,29 @@ def _decode_tensor(data: dict, buffers) -> torch.Tensor:
 # --- modules made of torch.nn's own layers travel as data: class, hyper-parameters, tensors
 
 _LAYERS = {  # class name -> the constructor arguments read back from its attributes
-    "Identity": (), "ReLU": (), "Sigmoid": (), "Tanh": (), "Softmax": ("dim",), "Flatten": ("start_dim", "end_dim"),
+    "Identity": (), "ReLU": (), "Sigmoid": (), "Tanh": (), "GELU": ("approximate",), "LeakyReLU": ("negative_slope",),
+    "Softmax": ("dim",), "Flatten": ("start_dim", "end_dim"),
     "Linear": ("in_features", "out_features"), "Dropout": ("p",),
     "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "padding_mode"),
     "MaxPool2d": ("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
     "AvgPool2d": ("kernel_size", "stride", "padding", "ceil_mode"), "AdaptiveAvgPool2d": ("output_size",),
+    "BatchNorm1d": ("num_features", "eps", "momentum", "affine", "track_running_stats"),
+    "BatchNorm2d": ("num_features", "eps", "momentum", "affine", "track_running_stats"),
     "Sequential": (),
 }
 _HAS_BIAS = ("Linear", "Conv2d")
+
+
+class _Memo:
+    """What one message has sent of a module tree so far: a module or tensor met twice (a layer
+    appended twice, a weight shared) travels once, then as a reference to its first place."""
+
+    def __init__(self, objects=None, aliases=None):
+        self.objects, self.aliases = objects, aliases
+        self.modules: dict[int, int] = {}
+        self.tensors: dict[int, int] = {}
+        self.decoded_modules: list = []
+        self.decoded_tensors: list = []
 
 
 def module_tensors(module: torch.nn.Module) -> list[torch.Tensor]:
@@ -218,48 +232,122 @@ def module_tensors(module: torch.nn.Module) -> list[torch.Tensor]:
     return list(module.parameters()) + [b for b in module.buffers() if b is not None]
 
 
-def _encode_module(module: torch.nn.Module, buffers: list[bytes], depth: int, root: bool = True) -> dict:
+def is_layer(module: torch.nn.Module) -> bool:
+    """One of torch.nn's own layers that travels as data."""
+    return type(module).__module__.split(".")[:2] == ["torch", "nn"] and type(module).__name__ in _LAYERS
+
+
+def object_state(module: torch.nn.Module) -> dict:
+    """A module's state as the checker mirrors it: per submodule path, the training flag, the
+    parameters, the buffers and the plain tensor attributes (a moving mean kept as ``self.x``)."""
+    state = {"training": [], "params": [], "buffers": [], "attrs": []}
+    for path, owner in module.named_modules(remove_duplicate=False):
+        prefix = f"{path}." if path else ""
+        state["training"].append([path, bool(owner.training)])
+        state["params"] += [[prefix + key, t] for key, t in owner._parameters.items() if t is not None]
+        state["buffers"] += [[prefix + key, t] for key, t in owner._buffers.items() if t is not None]
+        state["attrs"] += [[prefix + key, t] for key, t in vars(owner).items() if isinstance(t, torch.Tensor)]
+    return state
+
+
+def _encode_module(module: torch.nn.Module, buffers: list[bytes], depth: int, memo: _Memo) -> dict:
+    if depth > MAX_DEPTH:
+        raise WireError("a module nested too deeply to send")
+    if id(module) in memo.modules:
+        return {"$": "module_ref", "v": memo.modules[id(module)]}
+    memo.modules[id(module)] = len(memo.modules)
+    if not is_layer(module):
+        if memo.objects is None:
+            raise WireError(f"cannot send a {_type_name(module)}: only modules made of torch.nn's own layers "
+                            f"({', '.join(sorted(_LAYERS))}) cross to the worker")
+        return {"$": "object", "v": memo.objects(module), "class": type(module).__name__,
+                "repr": repr(module)[:2000], "state": encode(object_state(module), buffers, depth=depth + 1,
+                                                             aliases=memo.aliases)}
     name = type(module).__name__
-    if type(module).__module__.split(".")[:2] != ["torch", "nn"] or name not in _LAYERS:
-        raise WireError(f"cannot send a {_type_name(module)}: only modules made of torch.nn's own layers "
-                        f"({', '.join(sorted(_LAYERS))}) cross to the worker")
     init = {arg: encode(getattr(module, arg), buffers, depth=depth + 1) for arg in _LAYERS[name]}
     if name in _HAS_BIAS:
         init["bias"] = module.bias is not None
-    children = [_encode_module(child, buffers, depth + 1, root=False) for child in module.children()]
-    record = {"$": "module", "class": name, "init": init, "children": children, "training": module.training}
-    if root:  # the tensors of the whole tree, once, in module_tensors order
-        record["tensors"] = [_encode_tensor(t, buffers) for t in module_tensors(module)]
-    return record
+    return {"$": "module", "class": name, "init": init, "training": module.training,
+            "children": [[key, _encode_module(child, buffers, depth + 1, memo)]
+                         for key, child in module._modules.items() if child is not None],
+            "params": [[key, _encode_slot(t, buffers, memo)] for key, t in module._parameters.items() if t is not None],
+            "buffers": [[key, _encode_slot(t, buffers, memo)] for key, t in module._buffers.items() if t is not None]}
 
 
-def _decode_module(data: dict, buffers, depth: int) -> torch.nn.Module:
+def _encode_slot(tensor: torch.Tensor, buffers: list[bytes], memo: _Memo) -> dict:
+    if memo.aliases and id(tensor) in memo.aliases:
+        return {"$": "alias", "v": memo.aliases[id(tensor)]}
+    if id(tensor) in memo.tensors:
+        return {"$": "tensor_ref", "v": memo.tensors[id(tensor)]}
+    memo.tensors[id(tensor)] = len(memo.tensors)
+    return _encode_tensor(tensor, buffers)
+
+
+def _decode_module(data: dict, buffers, depth: int, memo: _Memo) -> torch.nn.Module:
+    if depth > MAX_DEPTH:
+        raise WireError("a module nested too deeply")
+    if data.get("$") == "module_ref":
+        index = data.get("v")
+        if type(index) is not int or not 0 <= index < len(memo.decoded_modules):
+            raise WireError("a reference to a module not sent before")
+        return memo.decoded_modules[index]
+    if data.get("$") == "object":
+        if memo.objects is None or type(data.get("v")) is not int:
+            raise WireError("a module kept in the worker, where none is expected")
+        slot = len(memo.decoded_modules)
+        memo.decoded_modules.append(None)
+        state = decode(data.get("state"), buffers, depth=depth + 1, aliases=memo.aliases)
+        module = memo.objects(data["v"], data, state)
+        memo.decoded_modules[slot] = module
+        return module
     name = data.get("class")
     if name not in _LAYERS:
         raise WireError(f"unknown layer {name!r}")
     init = {arg: decode(value, buffers, depth=depth + 1) for arg, value in data.get("init", {}).items()}
     if set(init) - set(_LAYERS[name]) - {"bias"}:
         raise WireError(f"unknown arguments for {name}")
-    children = [_decode_module(child, buffers, depth + 1) for child in data.get("children", [])]
+    slot = len(memo.decoded_modules)
+    memo.decoded_modules.append(None)
+    children = [(key, _decode_module(child, buffers, depth + 1, memo)) for key, child in _pairs(data.get("children"))]
     with torch.device("meta"):  # the values come next; no time spent initializing them
-        module = getattr(torch.nn, name)(*children, **init)
+        module = getattr(torch.nn, name)(**init) if name != "Sequential" else torch.nn.Sequential()
+    for key, child in children:
+        module._modules[key] = child
     module.train(bool(data.get("training", True)))
-    if "tensors" not in data:
-        return module  # a child: its root fills in the tensors of the whole tree
-    tensors = data["tensors"]
-    slots = [(owner, key) for owner in module.modules() for key, t in owner._parameters.items() if t is not None]
-    slots += [(owner, key) for owner in module.modules() for key, t in owner._buffers.items() if t is not None]
-    if len(slots) != len(tensors):
-        raise WireError(f"a {name} with {len(tensors)} tensors for {len(slots)} places")
-    for (owner, key), record in zip(slots, tensors):
-        value = _decode_tensor(record, buffers)
-        if key in owner._parameters:
-            owner._parameters[key] = torch.nn.Parameter(value.detach(), requires_grad=bool(record.get("requires_grad")))
-            if value.grad is not None:
-                owner._parameters[key].grad = value.grad
-        else:
-            owner._buffers[key] = value
+    for key in list(module._parameters):
+        module._parameters[key] = None
+    for key in list(module._buffers):
+        module._buffers[key] = None
+    for key, record in _pairs(data.get("params")):
+        value = _decode_slot(record, buffers, memo)
+        if not isinstance(value, torch.nn.Parameter):
+            value = torch.nn.Parameter(value.detach(), requires_grad=bool(record.get("requires_grad")))
+        module._parameters[key] = value
+    for key, record in _pairs(data.get("buffers")):
+        module._buffers[key] = _decode_slot(record, buffers, memo)
+    memo.decoded_modules[slot] = module
     return module
+
+
+def _pairs(items) -> list:
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(i, list) and len(i) == 2 and isinstance(i[0], str) for i in items):
+        raise WireError("a module whose parts are not a list of named values")
+    return items
+
+
+def _decode_slot(record, buffers, memo: _Memo) -> torch.Tensor:
+    tag = record.get("$") if isinstance(record, dict) else None
+    if tag == "alias" and memo.aliases is not None and type(record.get("v")) is int and 0 <= record["v"] < len(memo.aliases):
+        return memo.aliases[record["v"]]
+    if tag == "tensor_ref" and type(record.get("v")) is int and 0 <= record["v"] < len(memo.decoded_tensors):
+        return memo.decoded_tensors[record["v"]]
+    if tag != "tensor":
+        raise WireError("a module slot that is not a tensor")
+    tensor = _decode_tensor(record, buffers)
+    memo.decoded_tensors.append(tensor)
+    return tensor
 
 
 def tensors_in(value) -> list[torch.Tensor]:
@@ -277,12 +365,12 @@ def tensors_in(value) -> list[torch.Tensor]:
     return []
 
 
-def send(sock: socket.socket, header: dict, values: dict | None = None, handles=None, aliases=None) -> None:
+def send(sock: socket.socket, header: dict, values: dict | None = None, objects=None, aliases=None) -> None:
     """Send one message: ``header`` (plain JSON) and ``values``, encoded under their names."""
     buffers: list[bytes] = []
     header = dict(header)
     for name, value in (values or {}).items():
-        header[name] = encode(value, buffers, handles, aliases=aliases)
+        header[name] = encode(value, buffers, objects, aliases=aliases)
     header["buffers"] = [len(b) for b in buffers]
     text = json.dumps(header, allow_nan=False).encode()
     total = sum(header["buffers"])
