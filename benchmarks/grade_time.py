@@ -3,11 +3,12 @@
 Prints, in seconds and as ratios measured in the same run:
 - ``python -c "import torch"`` (the unit: the machines are noisy, ratios travel better);
 - ``python -m grader grade solutions``: one full submission graded in isolation;
-- the same command with ``--isolation=none`` (every exercise's code in the checker's process);
+- the same checks in-process: one ``pytest`` run over every exercise with ``--isolation=none``
+  (every exercise's code imported into the one process that checks it);
 - their ratio (target: 1.5x at most) and the isolated time in units of ``import torch``
   (target: 5x at most);
-- the self-test's kill-matrix run of the isolated exercises, through the worker and in-process
-  (target: 2x at most).
+- the self-test's kill-matrix run (every kept implementation of every exercise), through the
+  worker and in-process (target: 2x at most).
 Each pair is measured alternately, ``--repeat`` times, and the medians are compared.
 
     python benchmarks/grade_time.py [--repeat N]
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from grader.catalog import EXERCISES  # noqa: E402
 
-ISOLATED = [str(e.folder.relative_to(ROOT)) for e in EXERCISES if e.isolated]
+FOLDERS = [str(e.folder.relative_to(ROOT)) for e in EXERCISES]
 
 
 def wall(command: list[str]) -> float:
@@ -37,7 +38,7 @@ def wall(command: list[str]) -> float:
 
 def kill_matrix(isolation: str) -> list[str]:
     out = Path(tempfile.mkdtemp(prefix="d2l-bench-")) / "matrix.json"
-    return [sys.executable, "-m", "pytest", *ISOLATED, "--candidates", f"--kill-matrix={out}", "-n", "2", "-q",
+    return [sys.executable, "-m", "pytest", *FOLDERS, "--candidates", f"--kill-matrix={out}", "-n", "2", "-q",
             "--tb=no", "-p", "no:cacheprovider", f"--isolation={isolation}"]
 
 
@@ -46,9 +47,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     repeat = parser.parse_args().repeat
     grade = [sys.executable, "-m", "grader", "grade", "solutions"]
+    in_process = [sys.executable, "-m", "pytest", *FOLDERS, "--target=solutions", "--isolation=none", "-q", "--tb=no",
+                  "-p", "no:cacheprovider"]
     pairs = {
-        "grade solutions": (grade, grade + ["--isolation", "none"]),
-        "self-test of the isolated exercises": (kill_matrix("worker"), kill_matrix("none")),
+        "grade solutions": (grade, in_process),
+        "self-test (kill matrix)": (kill_matrix("worker"), kill_matrix("none")),
     }
     torch_times = [wall([sys.executable, "-c", "import torch"]) for _ in range(repeat)]
     unit = statistics.median(torch_times)

@@ -8,20 +8,25 @@ submission: each exercise's code runs in a fresh sandboxed worker (grader/sandbo
 exercise the catalog does not mark isolated yet runs in a pytest process of its own, so that
 whatever its code does to that process cannot touch the other exercises' verdicts; the
 report names it "in-process". A process that dies or hangs costs only its own exercises.
+
+``python -m grader batch`` and ``python -m grader merge`` grade a whole class through this
+command, one process per student (grader/batch.py).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from grader import reports
+from grader import batch, reports
 from grader.catalog import BY_NAME, EXERCISES, ROOT
 from grader.sandbox import mode as sandbox_mode
 
@@ -40,27 +45,76 @@ def submission_dir(path: str) -> Path:
     return folder
 
 
-def _groups(names: list[str], isolation: str) -> list[list[str]]:
-    """Exercises graded together: the isolated ones in one checker, every other one alone."""
+def _groups(names: list[str], isolation: str, jobs: int) -> list[list[str]]:
+    """Exercises graded together, the longest first: every exercise that is not isolated alone,
+    and the isolated ones spread over the checker processes the other jobs leave (each has its
+    own pre-warmed zygote), balanced by the catalog's ``check_s``."""
     isolated = [n for n in names if isolation == "worker" and BY_NAME[n].isolated]
     alone = [[n] for n in names if n not in isolated]
-    return ([isolated] if isolated else []) + alone
+    bins: list[list[str]] = [[] for _ in range(min(len(isolated), max(1, jobs - len(alone))))]
+    for name in sorted(isolated, key=lambda n: -BY_NAME[n].check_s):
+        min(bins, key=_cost).append(name)
+    return sorted([b for b in bins if b] + alone, key=lambda group: -_cost(group))
+
+
+def _cost(group: list[str]) -> float:
+    return sum(BY_NAME[n].check_s for n in group)
+
+
+class _Running:
+    """The pytest processes grading now, so that Ctrl-C can stop them all (each runs in a
+    session of its own, which the terminal's SIGINT does not reach)."""
+
+    def __init__(self):
+        self.processes: set[subprocess.Popen] = set()
+        self.lock = threading.Lock()
+        self.stopped = False
+
+    def add(self, process: subprocess.Popen) -> None:
+        with self.lock:
+            self.processes.add(process)
+            if self.stopped:
+                _kill_group(process)
+
+    def discard(self, process: subprocess.Popen) -> None:
+        with self.lock:
+            self.processes.discard(process)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            for process in self.processes:
+                _kill_group(process)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _run_group(names: list[str], target: Path, isolation: str, scratch: Path, extra: list[str], show: bool,
-               limits: list[str]) -> dict:
+               limits: list[str], running: _Running) -> dict:
     record_path = scratch / f"record-{'-'.join(names)}.json"
     command = [sys.executable, "-m", "pytest", *[str(BY_NAME[n].folder) for n in names], f"--target={target}",
                f"--isolation={isolation}", "-p", "grader.scoreboard", f"--record={record_path}", "-q", "--no-header",
                "-p", "no:cacheprovider", *limits, *(extra or ["--tb=no"])]
     budget = sum(BY_NAME[n].limits.exercise_s for n in names) + GRACE_S
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    quiet = subprocess.DEVNULL if not show else None
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=quiet, stderr=quiet, start_new_session=True)
+    running.add(process)
     try:
-        done = subprocess.run(command, cwd=ROOT, env=env, timeout=budget, capture_output=not show, text=True,
-                              start_new_session=True)
-        ended = f"exit status {done.returncode}"
+        ended = f"exit status {process.wait(timeout=budget)}"
     except subprocess.TimeoutExpired:
+        _kill_group(process)
+        process.wait()
         ended = f"it ran past {budget:g} s"
+    finally:
+        running.discard(process)
+    if running.stopped:
+        return {n: _lost(n, "grading was interrupted (Ctrl-C) before this exercise finished") for n in names}
     if record_path.exists():
         try:
             return json.loads(record_path.read_text(encoding="utf-8"))["exercises"]
@@ -79,23 +133,39 @@ def _lost(name: str, why: str) -> dict:
 
 
 def grade(target: Path, names: list[str], isolation: str, jobs: int, extra: list[str], limits: list[str] = ()) -> dict:
+    """Grade ``names``; each group of exercises in a pytest process of its own, ``jobs`` at a time.
+    A line on stderr as each group finishes; after Ctrl-C, the groups still running are stopped
+    and their exercises reported as not graded, beside the scores of those that finished."""
     show = bool(extra)
+    running, results, interrupted = _Running(), {}, False
     with tempfile.TemporaryDirectory(prefix="d2l-grade-") as scratch:
-        groups = _groups(names, isolation)
-        results: dict[str, dict] = {}
+        groups = _groups(names, isolation, 1 if show else jobs)
         with ThreadPoolExecutor(max_workers=1 if show else jobs) as pool:
-            futures = [pool.submit(_run_group, g, target, isolation, Path(scratch), extra, show, list(limits))
+            futures = [pool.submit(_run_group, g, target, isolation, Path(scratch), extra, show, list(limits), running)
                        for g in groups]
             try:
-                for future in futures:
+                for future in as_completed(futures):
+                    _progress(future.result())
                     results.update(future.result())
             except KeyboardInterrupt:
+                interrupted = True
+                running.stop()
                 for future in futures:
                     future.cancel()
                 print("\ninterrupted: the scores below are those of the exercises that finished", file=sys.stderr)
-    ordered = {n: results[n] for n in names if n in results}
+        for future in futures:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                results.update({n: e for n, e in future.result().items() if n not in results})
+    for name in names:
+        results.setdefault(name, _lost(name, "grading was interrupted (Ctrl-C) before this exercise started"))
     mode, why = sandbox_mode()
-    return {"graded": str(target), "sandbox": mode if not why else f"{mode} ({why})", "exercises": ordered}
+    return {"graded": str(target), "sandbox": mode if not why else f"{mode} ({why})",
+            "exercises": {n: results[n] for n in names}, "interrupted": interrupted}
+
+
+def _progress(group: dict) -> None:
+    for name, entry in group.items():
+        print(f"graded {name}: {entry['points']} / {entry['max_points']} ({entry['status']})", file=sys.stderr, flush=True)
 
 
 def print_scoreboard(record: dict) -> None:
@@ -125,14 +195,17 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--record", type=Path, help="write the full record (every check) as JSON here")
     g.add_argument("--isolation", choices=("worker", "none"), default="worker")
     g.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a catalog limit for every exercise (e.g. --limit call_s=2)")
+                   help="override a catalog limit for every exercise (--limit call_s=2) or one (--limit vgg.call_s=30)")
     g.add_argument("--strict", action="store_true", help="exit with status 1 unless every exercise graded passed")
     g.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    batch.add_commands(commands)
     parser.epilog = "after --: options for pytest, whose output is then shown (-k NAME, --tb=short, -s)"
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
     args.pytest_args = extra
+    if args.command != "grade":
+        return args.run(args)
     start = time.monotonic()
     limits = [f"--limit={item}" for item in args.limit]
     record = grade(submission_dir(args.submission), args.exercises, args.isolation, args.jobs, args.pytest_args, limits)
@@ -145,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
     statuses = [e["status"] for e in record["exercises"].values()]
+    if record.get("interrupted"):
+        return 130  # the shell's convention for a command stopped by SIGINT
     if "not gradable" in statuses:
         return 2
     return 1 if args.strict and any(status != "passed" for status in statuses) else 0

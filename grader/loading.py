@@ -129,13 +129,19 @@ def import_failure(file_name: str, error: Exception) -> str:
     return text
 
 
-def with_overrides(limits, overrides: list[str]):
-    """``limits`` with ``NAME=VALUE`` overrides (a clear error for an unknown name or a bad value)."""
+def with_overrides(limits, overrides: list[str], exercise: str | None = None):
+    """``limits`` with ``NAME=VALUE`` overrides, and ``EXERCISE.NAME=VALUE`` ones for ``exercise``
+    only (a clear error for an unknown name or a bad value)."""
     changes = {}
     for item in overrides:
         name, _, value = item.partition("=")
+        scope, dot, name = name.rpartition(".")
+        if dot and scope not in BY_NAME:
+            raise SubmissionError(f"--limit {item!r}: {scope!r} is not an exercise of grader/catalog.py")
+        if dot and scope != exercise:
+            continue
         if name not in limits.__dataclass_fields__ or not value:
-            raise SubmissionError(f"--limit {item!r}: expected NAME=VALUE with NAME one of "
+            raise SubmissionError(f"--limit {item!r}: expected [EXERCISE.]NAME=VALUE with NAME one of "
                                   f"{', '.join(limits.__dataclass_fields__)}")
         kind = type(getattr(limits, name))
         try:
@@ -154,7 +160,7 @@ def open_isolated(candidate: Candidate, box, limits=None):
     if not path.is_file():
         raise SubmissionError(f"{path} does not exist: the exercise {candidate.exercise!r} lives in {path.name}")
     limits = limits or BY_NAME[candidate.exercise].limits
-    session = remote.Session(box, path, f"_under_test_{candidate.exercise}", path.name, limits)
+    session = remote.Session(box, path, f"_under_test_{candidate.exercise}", path.name, limits, candidate.exercise)
     try:
         session.load()
     except remote.ImportFailure as error:

@@ -56,8 +56,10 @@ class Session:
     """One exercise's worker: a fresh child of the sandbox's zygote, with the exercise's limits;
     after a fault the next call starts another and imports the file again."""
 
-    def __init__(self, box: sandbox.Sandbox, path, module_name: str, file_name: str, limits: Limits):
+    def __init__(self, box: sandbox.Sandbox, path, module_name: str, file_name: str, limits: Limits,
+                 exercise: str | None = None):
         self.box, self.path, self.module_name, self.file_name, self.limits = box, path, module_name, file_name, limits
+        self.exercise = exercise
         self.sock = None
         self.loaded: _Loaded | None = None
         self.load_error: Exception | None = None
@@ -69,7 +71,7 @@ class Session:
     # -- the connection
 
     def _connect(self) -> None:
-        self.sock = self.box.spawn(self.limits)
+        self.sock = self.box.spawn(self.limits, self.exercise)
         header, _ = self._exchange({"op": "load", "path": self.box.path_inside(self.path), "name": self.module_name},
                                    what=f"importing {self.file_name}")
         self._keep_output(header)
@@ -140,7 +142,7 @@ class Session:
     def call(self, target: list[str], args: tuple, kwargs: dict, call_id: int | None = None) -> tuple[dict, list]:
         self.load()
         self.calls += 1
-        what = f"{'.'.join(target)}(...)"
+        what = _call_name(target, args)
         values = {"args": args, "kwargs": kwargs, "rng": torch.get_rng_state()}
         header = {"op": "call", "target": target, "grad_enabled": torch.is_grad_enabled(),
                   "accelerator_mode": _accelerator_mode_on(), "call_id": call_id, "watch": list(self.watch),
@@ -162,6 +164,15 @@ class Session:
         if reply["op"] != "grads":
             raise WorkerFault("fault", f"the worker answered {reply['op']!r} to a backward pass")
         return wire.decode(reply["grads"], buffers)
+
+
+def _call_name(target: list[str], args: tuple) -> str:
+    """The call as the student wrote it: ``train(...)`` for a training run, ``forward(...)`` of a kept module."""
+    if target[:1] == ["$scenario"] and args and isinstance(args[0], dict):
+        return f"{args[0].get('function', 'the training run')}(...)"
+    if target[:1] == ["$object"]:
+        return "the module's forward(...)"
+    return f"{'.'.join(target)}(...)"
 
 
 class ImportFailure(Exception):

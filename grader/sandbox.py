@@ -18,6 +18,7 @@ seccomp filter that forbids starting processes.
 from __future__ import annotations
 
 import functools
+import glob
 import json
 import os
 import shutil
@@ -32,7 +33,8 @@ from pathlib import Path
 from grader.catalog import ROOT, Limits
 
 VISIBLE_CODE = ("grader/__init__.py", "grader/worker", "tests/__init__.py", "tests/common/__init__.py",
-                "tests/common/devices.py")
+                "tests/common/devices.py", "tests/common/seeding.py", "tests/common/data.py",
+                "tests/training_loop/__init__.py", "tests/training_loop/probes.py", "tests/training_loop/scenario.py")
 SUBMISSION_ROOT = "/submission"
 
 
@@ -64,16 +66,29 @@ def _bwrap_command(visible: dict[str, str]) -> list[str]:
     for system in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc"):
         if os.path.exists(system):
             command += ["--ro-bind", system, system]
+    # The private /tmp first: mounted after them, it would hide binds that lie under /tmp (a
+    # course repository or a submission unpacked there).
+    command += ["--size", str(64 << 20), "--tmpfs", "/tmp"]
     for path in _python_dirs():
         command += ["--ro-bind", path, path]
     for relative in VISIBLE_CODE:
         command += ["--ro-bind", str(ROOT / relative), str(ROOT / relative)]
     for host, inside in visible.items():
         command += ["--ro-bind", host, inside]
-    command += ["--size", str(64 << 20), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
+    command += _gpu_binds()
     for name, value in _environment("/tmp").items():
         command += ["--setenv", name, value]
     return command + _python_command(own_pids=True)
+
+
+def _gpu_binds() -> list[str]:
+    """NVIDIA's device files and /sys, where the machine has them: the checks run on CUDA too,
+    and a tensor sent to the worker on cuda:0 must arrive there (untested without a GPU)."""
+    devices = sorted(glob.glob("/dev/nvidia*"))
+    if not devices:
+        return []
+    return [arg for device in devices for arg in ("--dev-bind", device, device)] + ["--ro-bind", "/sys", "/sys"]
 
 
 def _environment(home: str) -> dict[str, str]:
@@ -118,6 +133,7 @@ class Sandbox:
         self.control: socket.socket | None = None
         self.scratch: str | None = None
         self.children: list[int] = []
+        self.ready = False
 
     def path_inside(self, host_path: Path) -> str:
         """Where the sandbox sees a file of a visible directory."""
@@ -130,6 +146,12 @@ class Sandbox:
         raise SandboxError(f"{host} is not visible in the sandbox")
 
     def start(self) -> None:
+        """Start the zygote and wait until it has imported torch."""
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the zygote without waiting: it imports torch while the checker collects its checks."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         log = tempfile.TemporaryFile()
         if self.mode == "bwrap":
@@ -141,10 +163,16 @@ class Sandbox:
                                         start_new_session=True, pass_fds=())
         theirs.close()
         self.control, self.log = ours, log
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        if self.ready:
+            return
         try:
             self._ask({"op": "ping"}, timeout=60)
         except SandboxError as error:
             raise SandboxError(f"the {self.mode} sandbox did not start: {error}; {self._log_tail()}") from None
+        self.ready = True
 
     def _log_tail(self) -> str:
         try:
@@ -170,14 +198,17 @@ class Sandbox:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def spawn(self, limits: Limits) -> socket.socket:
-        """A fresh child under ``limits``; returns the checker's end of its socket."""
+    def spawn(self, limits: Limits, exercise: str | None = None) -> socket.socket:
+        """A fresh child under ``limits`` (the zygote first imports what ``exercise``'s checks
+        build in the worker); returns the checker's end of its socket."""
         if not self.alive():
             self.close()
             self.start()
+        self.wait_ready()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            reply = self._ask({"op": "spawn", "limits": asdict(limits)}, fds=(theirs.fileno(),))
+            reply = self._ask({"op": "spawn", "limits": asdict(limits), "exercise": exercise}, fds=(theirs.fileno(),),
+                              timeout=60)
         finally:
             theirs.close()
         self.children.append(reply["pid"])

@@ -82,7 +82,8 @@ def pytest_addoption(parser):
     group.addoption("--candidates-from", metavar="DIR",
                     help="with --candidates: the implementations in DIR/<exercise>/{correct,wrong}/ instead of the kept ones")
     group.addoption("--limit", action="append", default=[], metavar="NAME=VALUE",
-                    help="override one of the catalog's limits for every exercise (e.g. --limit call_s=2)")
+                    help="override one of the catalog's limits for every exercise (--limit call_s=2) or for one "
+                         "(--limit training_loop.call_s=30)")
     group.addoption("--isolation", choices=("worker", "none"), default="worker",
                     help="worker (default): run the code under test in a sandboxed worker process, for the exercises the "
                          "catalog marks isolated; none: import it into this process (for debugging)")
@@ -118,7 +119,8 @@ def impl(request, candidate):
     if not isolated(request.config, candidate.exercise):
         yield loading.load(candidate)
         return
-    limits = loading.with_overrides(BY_NAME[candidate.exercise].limits, request.config.getoption("--limit"))
+    limits = loading.with_overrides(BY_NAME[candidate.exercise].limits, request.config.getoption("--limit"),
+                                    candidate.exercise)
     module = loading.open_isolated(candidate, _sandbox(request.config), limits)
     yield module
     module._session.close()
@@ -129,13 +131,30 @@ def isolated(config, exercise: str) -> bool:
 
 
 def _sandbox(config) -> Sandbox:
-    """This process's sandbox (one pre-warmed zygote), started at the first isolated exercise."""
+    """This process's sandbox (one pre-warmed zygote), launched when the run began (see
+    pytest_configure) or else at the first isolated exercise."""
     box = getattr(config, "_d2l_sandbox", None)
     if box is None:
         box = Sandbox(_visible_dirs(config))
-        box.start()
+        box.launch()
         config._d2l_sandbox = box
     return box
+
+
+_TESTS = Path(__file__).resolve().parent
+
+
+def _runs_isolated_checks(config) -> bool:
+    """Whether this process will check an isolated exercise (an xdist controller checks nothing)."""
+    if config.getoption("--isolation") != "worker" or getattr(config.option, "numprocesses", None) and not hasattr(
+            config, "workerinput"):
+        return False
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        name = exercise_of(path)
+        if (name is not None and BY_NAME[name].isolated) or path in (_TESTS, _TESTS.parent):
+            return True
+    return False
 
 
 def _visible_dirs(config) -> dict[Path, str]:
@@ -251,6 +270,8 @@ def pytest_unconfigure(config):
 
 
 def pytest_configure(config):
+    if _runs_isolated_checks(config):
+        _sandbox(config)  # the zygote imports torch while pytest collects the checks
     path = config.getoption("--kill-matrix")
     if path and not hasattr(config, "workerinput"):  # with pytest-xdist, only the controller writes the record
         config.pluginmanager.register(_KillMatrix(path), "d2l-kill-matrix")

@@ -233,8 +233,10 @@ def module_tensors(module: torch.nn.Module) -> list[torch.Tensor]:
 
 
 def is_layer(module: torch.nn.Module) -> bool:
-    """One of torch.nn's own layers that travels as data."""
-    return type(module).__module__.split(".")[:2] == ["torch", "nn"] and type(module).__name__ in _LAYERS
+    """One of torch.nn's own layers that travels as data: its very class, not a subclass or a
+    class that only names itself so (a subclass's forward is the student's code)."""
+    name = type(module).__name__
+    return name in _LAYERS and type(module) is getattr(torch.nn, name, None)
 
 
 def object_state(module: torch.nn.Module) -> dict:

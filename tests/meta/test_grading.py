@@ -4,13 +4,13 @@ points, nothing the attacks write survives them, and every report is schema-vali
 
 Each submission is the reference solutions with some exercises replaced by attacks, graded
 by ``python -m grader grade`` as CI grades a student (shorter limits keep the endless loops
-short). Only the exercises the catalog marks isolated can be attacked this way; the others
-still run in a checker process of their own (see grader/__main__.py).
+short). Only the exercises the catalog marks isolated can be attacked this way (today all).
 """
 from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -25,7 +25,9 @@ from grader.sandbox import mode
 
 ATTACKS = Path(__file__).with_name("attacks")
 ISOLATED = [e.name for e in EXERCISES if e.isolated]
-LIMITS = ["--limit", "call_s=1", "--limit", "exercise_s=4"]
+# The training loop's convergence checks train for a second or two in one call.
+LIMITS = ["--limit", "call_s=1", "--limit", "exercise_s=4", "--limit", "training_loop.call_s=30",
+          "--limit", "training_loop.exercise_s=120"]
 # Each submission attacks several exercises at once: one attack per exercise, so that each
 # is also graded beside others that crash, hang or flood.
 SUBMISSIONS = {
@@ -35,7 +37,11 @@ SUBMISSIONS = {
                "conv_output_size": "patch_helpers"},
     "escapes": {"softmax": "frame_peek", "dropout": "print_flood", "sgd": "orphan_child", "conv_output_size": "pth_file"},
     "reads-the-answers": {"softmax": "read_solutions", "conv_output_size": "kills_parent"},
+    "forbidden-and-modules": {"softmax": "hidden_forbidden_call", "vgg": "spoofed_layers",
+                              "batch_norm": "patched_module_checks", "training_loop": "patched_probes"},
 }
+# The status an attack must end with, where it is not simply "failed".
+STATUS = {"hidden_forbidden_call": "forbidden"}
 
 
 def _submission(tmp_path: Path, attacks: dict[str, str]) -> Path:
@@ -69,6 +75,8 @@ def test_attacks_score_zero_and_spare_the_rest(tmp_path, name):
     for exercise, entry in record.items():
         if exercise in attacks:
             assert entry["points"] == 0, f"{attacks[exercise]} scored {entry['points']} on {exercise}: {entry['explanation']}"
+            if attacks[exercise] in STATUS:
+                assert entry["status"] == STATUS[attacks[exercise]], entry["explanation"]
         else:
             assert entry["points"] == BY_NAME[exercise].points, f"{exercise} (a solution) lost its points: {entry['explanation']}"
     assert not (ROOT / "conftest.py").exists() and not (ROOT / "results.json").exists()
@@ -85,3 +93,26 @@ def test_grading_the_stubs_gives_zero_with_valid_reports(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     hidden = [t for t in results["tests"] if t["name"].endswith("(hidden checks)")]
     assert hidden and all(t["visibility"] == "after_published" for t in hidden)
+
+
+def test_ctrl_c_keeps_the_scores_that_finished(tmp_path):
+    """Ctrl-C while an exercise hangs: the hung one's processes are stopped at once, the report
+    keeps the finished exercise's score and says the other was not graded, exit status 130."""
+    folder = _submission(tmp_path, {"conv_output_size": "endless_loop"})
+    command = [sys.executable, "-m", "grader", "grade", str(folder), "--exercises", "conv_output_size", "log_rmse",
+               "--jobs", "2", "--limit", "call_s=300", "--limit", "exercise_s=600", "--record", str(tmp_path / "r.json")]
+    grading = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in grading.stderr:  # one line per exercise as it finishes
+            if line.startswith("graded log_rmse"):
+                break
+        grading.send_signal(signal.SIGINT)
+        stdout, _ = grading.communicate(timeout=30)
+    finally:
+        grading.kill()
+    assert grading.returncode == 130, stdout
+    record = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["exercises"]
+    assert record["log_rmse"]["points"] == BY_NAME["log_rmse"].points, record["log_rmse"]["explanation"]
+    assert record["conv_output_size"]["points"] == 0
+    assert "interrupted" in record["conv_output_size"]["explanation"]
+    assert "log_rmse" in stdout and "interrupted" in stdout

@@ -8,7 +8,8 @@ import torch
 
 from grader.failures import Mistake
 from tests.common.calls import call as call_code
-from tests.training_loop import probes
+from tests.training_loop import probes, scenario
+from tests.training_loop.scenario import Setup
 
 LOSS_BY_BATCH = Mistake("training_loop.loss_averaged_over_batches", (
     "the loss was averaged over minibatches: sum l over all examples and divide by their number (the last "
@@ -74,35 +75,45 @@ MOVES_WITHOUT_DEVICE = Mistake("training_loop.moves_without_a_device", (
 NET_NOT_MOVED = Mistake("training_loop.net_not_moved", "move the network once, net.to(device), before training")
 
 
-def _asserts_on_figures(error: AssertionError) -> bool:
-    """Whether the failing assert statement is about the figures (loss or accuracy)."""
+def _failing_line(error: BaseException) -> str:
+    """The source line that raised ``error``: as the worker reported it, or from the traceback."""
+    where = getattr(error, "_d2l_where", None)
+    if where:
+        return where.split(": ", 1)[-1]
     tb = error.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    line = linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno) if tb is not None else ""
+    return linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno) if tb is not None else ""
+
+
+def _asserts_on_figures(error: AssertionError) -> bool:
+    """Whether the failing assert statement is about the figures (loss or accuracy)."""
+    line = _failing_line(error)
     return line.strip().startswith("assert") and any(word in line for word in ("loss", "acc"))
 
 
-def explain_error(error: BaseException, updater=None) -> Mistake | None:
-    if isinstance(error, probes.NotMovedError):
+def explain_error(error: BaseException, setup: Setup) -> Mistake | None:
+    """The mistake an exception of train_epoch or train shows. The probes' own errors are told
+    by their class's name: raised in the worker, they arrive here as classes of that name."""
+    kind = type(error).__name__
+    if kind == probes.NotMovedError.__name__:
         return NOT_MOVED
-    if isinstance(error, probes.NetNotMovedError):
+    if kind == probes.NetNotMovedError.__name__:
         return NET_NOT_MOVED
     if isinstance(error, AssertionError):
         return ASSERTS if _asserts_on_figures(error) else None
-    if isinstance(error, TypeError) and isinstance(updater, probes.SpyUpdater) and "keyword" in str(error):
+    if isinstance(error, TypeError) and setup.reduction == "sum" and "keyword" in str(error):
         return UPDATER_BY_KEYWORD
-    if (isinstance(error, TypeError) and "not callable" in str(error) and isinstance(updater, torch.optim.Optimizer)
-            and not isinstance(updater, torch.optim.SGD)):
+    if isinstance(error, TypeError) and "not callable" in str(error) and setup.updater == "adam":
         return OPTIMIZER_TYPE
     return None
 
 
-def call(fn, *args, **kwargs):
-    """Call train_epoch or train; an exception fails the check, naming the mistake it shows."""
-    name = getattr(fn, "__name__", "the function")
-    updater = next((a for a in args if isinstance(a, (torch.optim.Optimizer, probes.SpyUpdater))), None)
-    return call_code(fn, *args, what=name, explain=lambda error: explain_error(error, updater), **kwargs)
+def run(impl, setup: Setup):
+    """Run train_epoch or train on ``setup``'s probes: ``(result, what they recorded)``; an
+    exception fails the check, naming the mistake it shows."""
+    return call_code(scenario.call, impl, setup, what=setup.function,
+                     explain=lambda error: explain_error(error, setup))
 
 
 def _batch_mean(values, sizes) -> float:

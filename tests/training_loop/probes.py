@@ -1,10 +1,10 @@
 """Probes for the training_loop checks: a network, an optimizer and a d2l-style updater that
-record how the training loop used them, an independent replay of what the loop must do, and
-minibatches that behave like tensors on another device until they are moved.
+record how the training loop used them, the figures a training run gives (``EpochReplay``),
+and minibatches that behave like tensors on another device until they are moved.
 
 The checks pass these objects to the code under test (through ``call``, which turns its
 exceptions into plain-words failures) and compare what the probes recorded and what it
-returned with what the replay computed.
+returned with what the replay (tests/training_loop/replay.py) computed.
 """
 from __future__ import annotations
 
@@ -148,26 +148,27 @@ SpyAdam = spying(torch.optim.Adam)
 
 class SpyUpdater:
     """A d2l-style updater ``updater(batch_size)``: it records the batch size and every
-    parameter's gradient, then does the book's ``sgd`` (``p -= lr * p.grad / batch_size``)
-    and zeroes the gradients, as ``d2l.sgd`` does."""
+    parameter's gradient, then updates as the book's ``sgd`` does (``p -= lr * p.grad /
+    batch_size``, here through torch.optim.SGD, so that no hand-written sgd ships with the
+    checks) and zeroes the gradients in place, as ``d2l.sgd`` does."""
 
     def __init__(self, params, lr):
         self.params = list(params)
         self.lr = lr
         self.batch_sizes: list = []
         self.grads: list[list[torch.Tensor | None]] = []
+        self._sgd = torch.optim.SGD(self.params, lr=lr)
 
     def __call__(self, batch_size, /):  # the contract calls updater(X.shape[0]): positional, whatever the name
         self.batch_sizes.append(batch_size)
         self.grads.append([None if p.grad is None else p.grad.detach().cpu().clone() for p in self.params])
-        with torch.no_grad():
-            for p in self.params:
-                if p.grad is not None:
-                    p -= self.lr * p.grad / batch_size
-                    p.grad.zero_()
+        for group in self._sgd.param_groups:
+            group["lr"] = self.lr / float(batch_size)
+        self._sgd.step()
+        self._sgd.zero_grad(set_to_none=False)
 
 
-# --- the replay: what a correct loop computes, done independently ------------------------
+# --- what the checks compare with: the figures of a training run (tests/training_loop/replay.py) ---
 
 
 @dataclass
@@ -177,76 +178,6 @@ class EpochReplay:
     grads: list[list[torch.Tensor]] = field(default_factory=list)  # per minibatch, per parameter
     batch_loss_sums: list[float] = field(default_factory=list)      # per minibatch: the summed loss
     batch_correct: list[int] = field(default_factory=list)          # per minibatch: correct predictions
-
-
-def replay_epoch(net: nn.Module, batches, lr: float, reduction: str, loss=None, optimizer=None,
-                 figures_after_update: bool = False) -> EpochReplay:
-    """Train ``net`` (a copy, modified in place) one epoch as the contract says: for each
-    minibatch, the loss and the predictions at the current parameters, then one update with
-    the gradient of the loss's mean (``reduction='mean'``, an Optimizer) or of its sum
-    (``reduction='sum'``, the d2l updater, which divides by the batch size). The update is
-    ``optimizer.step()`` when an optimizer over ``net``'s parameters is given (torch's own,
-    as the oracle), plain SGD with ``lr`` otherwise. The grads recorded are those the updater
-    must see. ``figures_after_update`` measures the figures the way the known mistake does,
-    with a second forward pass after the update."""
-    loss = loss or nn.functional.cross_entropy
-    params = list(net.parameters())
-    net.train()
-    replay = EpochReplay(0.0, 0.0)
-    for X, y in batches:
-        X, y = X.to(params[0].device), y.to(params[0].device)
-        scores = net(X)
-        losses = loss(scores, y, reduction="none") if loss is nn.functional.cross_entropy else loss(scores, y)
-        objective = losses.mean() if reduction == "mean" else losses.sum()
-        g = torch.autograd.grad(objective, params)
-        replay.grads.append([gi.detach().cpu().clone() for gi in g])
-        if optimizer is not None:
-            for p, gi in zip(params, g):
-                p.grad = gi
-            optimizer.step()
-            optimizer.zero_grad()
-        else:
-            with torch.no_grad():
-                for p, gi in zip(params, g):
-                    if reduction == "mean":
-                        p -= lr * gi
-                    else:  # the order of d2l.sgd's operations
-                        p -= lr * gi / X.shape[0]
-        if figures_after_update:
-            with torch.no_grad():
-                scores = net(X)
-                losses = loss(scores, y, reduction="none") if loss is nn.functional.cross_entropy else loss(scores, y)
-        replay.batch_loss_sums.append(float(losses.detach().double().sum()))
-        replay.batch_correct.append(int((scores.argmax(dim=1) == y).sum()))
-    count = sum(X.shape[0] for X, _ in batches)
-    replay.mean_loss = sum(replay.batch_loss_sums) / count
-    replay.accuracy = sum(replay.batch_correct) / count
-    return replay
-
-
-def replay_accuracy(net: nn.Module, batches, by_batch: bool = False) -> float:
-    """The accuracy over ``batches`` in eval mode under no_grad (``by_batch``: the mean of the
-    minibatch accuracies, as the known mistake computes it)."""
-    device = next(net.parameters()).device
-    net.eval()
-    correct, count, fractions = 0, 0, []
-    with torch.no_grad():
-        for X, y in batches:
-            X, y = X.to(device), y.to(device)
-            right = int((net(X).argmax(dim=1) == y).sum())
-            correct, count = correct + right, count + X.shape[0]
-            fractions.append(right / X.shape[0])
-    return sum(fractions) / len(fractions) if by_batch else correct / count
-
-
-def replay_train(net: nn.Module, train_batches, test_batches, num_epochs: int, lr: float, reduction: str,
-                 optimizer=None, test_by_batch: bool = False):
-    """The history ``[(train_loss, train_acc, test_acc), ...]`` a correct ``train`` returns."""
-    history = []
-    for _ in range(num_epochs):
-        epoch = replay_epoch(net, train_batches, lr, reduction, optimizer=optimizer)
-        history.append((epoch.mean_loss, epoch.accuracy, replay_accuracy(net, test_batches, by_batch=test_by_batch)))
-    return history
 
 
 # --- minibatches that must be moved before use --------------------------------------------

@@ -11,13 +11,12 @@ model on scikit-learn's handwritten digits within a fixed budget of epochs.
 """
 import torch
 from hypothesis import settings, strategies as st
-from torch import nn
 
 from tests.common import seeding
-from tests.common.data import digits, loader
 from tests.common.hypo import given
 from tests.common.report import check, fail
-from tests.training_loop import hints, probes
+from tests.training_loop import hints, probes, replay
+from tests.training_loop.scenario import Setup
 from tests.training_loop.test_public import check_epoch_figures, check_eval_modes
 
 LR = 0.5
@@ -26,34 +25,21 @@ batch_sizes = st.lists(st.integers(1, 6), min_size=1, max_size=4)
 seeds = st.integers(0, 2**16)
 
 
-def _epoch(impl, sizes, seed, make_updater, loss=None, dropout=0.0, before=None):
-    """Run impl.train_epoch on a fresh ProbeNet; return (result, net, updater, batches, twin)."""
-    net = probes.ProbeNet(seed=seed, dropout=dropout)
-    twin = net.plain_copy()
-    batches = probes.make_batches(sizes, seed=seed + 1)
-    updater = make_updater(net)
-    if before is not None:
-        before(net)
-    seeding.seed(seed)  # the same dropout masks as the replay's, for a loop that runs each minibatch once
-    result = hints.call(impl.train_epoch, net, batches, loss or probes.loss_fn(), updater)
-    return result, net, updater, batches, twin
-
-
-def _sgd(net):
-    return probes.SpySGD(net.parameters(), lr=LR)
-
-
-def _adam(net):
-    return probes.SpyAdam(net.parameters(), lr=0.05)
-
-
-def _book_updater(net):
-    return probes.SpyUpdater(net.parameters(), lr=LR)
+def _epoch(impl, sizes, seed, updater="sgd", loss="cross_entropy", dropout=0.0, leftover=None):
+    """Run impl.train_epoch on a fresh ProbeNet (seeded ``seed``, its minibatches ``seed + 1``,
+    torch seeded ``seed`` right before the call: the same dropout masks as the replay's, for a
+    loop that runs each minibatch once); return (result, net, updater, batches, twin), where
+    net and updater are what the probes recorded and twin is a fresh copy of the network."""
+    setup = Setup(sizes=tuple(sizes), seed=seed, batch_seed=seed + 1, dropout=dropout, leftover=leftover, loss=loss,
+                  updater=updater, lr=0.05 if updater == "adam" else LR, rng_seed=seed)
+    result, seen = hints.run(impl, setup)
+    return result, seen.net, seen.updater, probes.make_batches(sizes, seed=seed + 1), \
+        probes.ProbeNet(seed=seed, dropout=dropout)
 
 
 def _replay(twin, batches, seed, reduction="mean", **kwargs):
     seeding.seed(seed)
-    return probes.replay_epoch(twin, batches, LR, reduction, **kwargs)
+    return replay.replay_epoch(twin, batches, LR, reduction, **kwargs)
 
 
 def _check_grads(step_grads, expected, sizes, what: str, zero_grad_calls: int, leftover=None) -> None:
@@ -70,7 +56,7 @@ def _check_grads(step_grads, expected, sizes, what: str, zero_grad_calls: int, l
 
 def test_epoch_figures_are_python_floats(impl):
     """train_epoch returns (mean_loss, accuracy) as two Python floats, the accuracy in [0, 1]."""
-    got, *_ = _epoch(impl, TRAIN_SIZES, 0, _sgd)
+    got, *_ = _epoch(impl, TRAIN_SIZES, 0)
     check(isinstance(got, (tuple, list)) and len(got) == 2 and all(isinstance(v, float) for v in got),
           "train_epoch must return a tuple (mean_loss, accuracy) of two Python floats", got=got,
           mistake=hints.RETURNS_TENSORS if isinstance(got, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in got)
@@ -82,7 +68,7 @@ def test_epoch_figures_are_python_floats(impl):
 @given(sizes=batch_sizes, seed=seeds)
 def test_epoch_figures_are_means_over_examples(impl, sizes, seed):
     """The mean loss and the accuracy are sums over every example, each taken before its minibatch's update, over the number of examples."""
-    got, _, _, batches, twin = _epoch(impl, sizes, seed, _sgd)
+    got, _, _, batches, twin = _epoch(impl, sizes, seed)
     expected = _replay(twin, batches, seed)
     after = _replay(probes.ProbeNet(seed=seed), batches, seed, figures_after_update=True)
     check_epoch_figures(got, expected, sizes, "train_epoch", after_update=after)
@@ -90,7 +76,7 @@ def test_epoch_figures_are_means_over_examples(impl, sizes, seed):
 
 def test_optimizer_steps_once_per_minibatch(impl):
     """With an Optimizer, train_epoch calls step() exactly once per minibatch."""
-    _, _, optimizer, batches, _ = _epoch(impl, TRAIN_SIZES, 0, _sgd)
+    _, _, optimizer, batches, _ = _epoch(impl, TRAIN_SIZES, 0)
     steps = len(optimizer.step_grads)
     check(steps == len(batches), f"train_epoch over {len(batches)} minibatches called optimizer.step() {steps} times; "
           f"expected {len(batches)}", mistake=hints.STEP_ONCE if steps == 1 else None)
@@ -100,7 +86,7 @@ def test_optimizer_steps_once_per_minibatch(impl):
 @given(sizes=batch_sizes, seed=seeds)
 def test_optimizer_sees_the_gradient_of_the_mean_loss(impl, sizes, seed):
     """At each step() the gradients are those of that minibatch's mean loss alone (zeroed before backward)."""
-    _, _, optimizer, batches, twin = _epoch(impl, sizes, seed, _sgd)
+    _, _, optimizer, batches, twin = _epoch(impl, sizes, seed)
     expected = _replay(twin, batches, seed)
     check(len(optimizer.step_grads) == len(batches),
           f"train_epoch over minibatches of sizes {list(sizes)} called optimizer.step() {len(optimizer.step_grads)} times; "
@@ -110,14 +96,8 @@ def test_optimizer_sees_the_gradient_of_the_mean_loss(impl, sizes, seed):
 
 def test_leftover_gradients_do_not_enter_the_first_step(impl):
     """Gradients left on the parameters before train_epoch do not reach the first step() (zero_grad comes before backward)."""
-    leftover = []
-
-    def leave_gradients(net):
-        for p in net.parameters():
-            p.grad = torch.full_like(p, 0.25)
-            leftover.append(p.grad.detach().clone())
-
-    _, _, optimizer, batches, twin = _epoch(impl, TRAIN_SIZES, 3, _sgd, before=leave_gradients)
+    _, _, optimizer, batches, twin = _epoch(impl, TRAIN_SIZES, 3, leftover=0.25)
+    leftover = [torch.full_like(p, 0.25).detach() for p in twin.parameters()]
     expected = _replay(twin, batches, 3)
     _check_grads(optimizer.step_grads, expected, TRAIN_SIZES, "train_epoch with gradients left from before",
                  optimizer.zero_grad_calls, leftover)
@@ -125,7 +105,7 @@ def test_leftover_gradients_do_not_enter_the_first_step(impl):
 
 def test_epoch_works_with_any_optimizer(impl):
     """With torch.optim.Adam (any Optimizer, not only SGD) the steps see each minibatch's mean-loss gradient and the figures match a replay with Adam."""
-    got, _, optimizer, batches, twin = _epoch(impl, TRAIN_SIZES, 4, _adam)
+    got, _, optimizer, batches, twin = _epoch(impl, TRAIN_SIZES, 4, updater="adam")
     expected = _replay(twin, batches, 4, optimizer=torch.optim.Adam(twin.parameters(), lr=0.05))
     check(len(optimizer.step_grads) == len(batches), f"train_epoch with Adam over {len(batches)} minibatches called "
           f"step() {len(optimizer.step_grads)} times", mistake=hints.STEP_ONCE if len(optimizer.step_grads) == 1 else None)
@@ -135,10 +115,11 @@ def test_epoch_works_with_any_optimizer(impl):
 
 def test_epoch_uses_the_given_loss(impl):
     """With another elementwise loss (a multi-class hinge loss) the gradients and figures are that loss's, not cross-entropy's."""
-    loss = probes.SpyLoss()
-    got, _, optimizer, batches, twin = _epoch(impl, TRAIN_SIZES, 5, _sgd, loss=loss)
-    check(loss.calls >= len(batches), f"train_epoch called the loss it was given {loss.calls} times for {len(batches)} "
-          "minibatches", mistake=hints.IGNORES_LOSS if loss.calls == 0 else None)
+    setup = Setup(sizes=TRAIN_SIZES, seed=5, batch_seed=6, loss="hinge", lr=LR, rng_seed=5)
+    got, seen = hints.run(impl, setup)
+    optimizer, batches, twin = seen.updater, probes.make_batches(TRAIN_SIZES, seed=6), probes.ProbeNet(seed=5)
+    check(seen.loss_calls >= len(batches), f"train_epoch called the loss it was given {seen.loss_calls} times for "
+          f"{len(batches)} minibatches", mistake=hints.IGNORES_LOSS if seen.loss_calls == 0 else None)
     expected = _replay(twin, batches, 5, loss=probes.SpyLoss())
     _check_grads(optimizer.step_grads, expected, TRAIN_SIZES, "train_epoch with a hinge loss", optimizer.zero_grad_calls)
     check_epoch_figures(got, expected, TRAIN_SIZES, "train_epoch with a hinge loss")
@@ -146,7 +127,7 @@ def test_epoch_uses_the_given_loss(impl):
 
 def test_epoch_with_dropout_in_the_network(impl):
     """For a network with dropout, each minibatch runs through it once: the figures are those of the forward pass the update used."""
-    got, _, optimizer, batches, twin = _epoch(impl, TRAIN_SIZES, 6, _sgd, dropout=0.5)
+    got, _, optimizer, batches, twin = _epoch(impl, TRAIN_SIZES, 6, dropout=0.5)
     expected = _replay(twin, batches, 6)
     twin_after = probes.ProbeNet(seed=6, dropout=0.5)
     after = _replay(twin_after, batches, 6, figures_after_update=True)
@@ -157,9 +138,8 @@ def test_epoch_with_dropout_in_the_network(impl):
 
 def test_epoch_trains_in_train_mode_with_autograd(impl):
     """train_epoch puts the network in training mode (also when it was left in eval mode) and runs it with autograd."""
-    net = probes.ProbeNet()
-    net.eval()
-    hints.call(impl.train_epoch, net, probes.make_batches(TRAIN_SIZES), probes.loss_fn(), _sgd(net))
+    _, seen = hints.run(impl, Setup(sizes=TRAIN_SIZES, eval_first=True, lr=LR))
+    net = seen.net
     check(len(net.forwards) > 0, "train_epoch never called the network")
     modes = [(f.training, f.grad_enabled) for f in net.forwards]
     check(all(training for training, _ in modes),
@@ -173,7 +153,7 @@ def test_epoch_trains_in_train_mode_with_autograd(impl):
 @given(sizes=batch_sizes, seed=seeds)
 def test_updater_is_called_with_each_batch_size(impl, sizes, seed):
     """A d2l-style updater is called once per minibatch with that minibatch's size."""
-    _, _, updater, _, _ = _epoch(impl, sizes, seed, _book_updater)
+    _, _, updater, _, _ = _epoch(impl, sizes, seed, updater="book")
     got = [int(n) for n in updater.batch_sizes]
     cumulative = [sum(sizes[:k + 1]) for k in range(len(sizes))]
     check(got == list(sizes), f"train_epoch over minibatches of sizes {list(sizes)} must call updater(batch_size) once per "
@@ -185,7 +165,7 @@ def test_updater_is_called_with_each_batch_size(impl, sizes, seed):
 @given(sizes=batch_sizes, seed=seeds)
 def test_updater_sees_the_gradient_of_the_summed_loss(impl, sizes, seed):
     """With a d2l-style updater the gradients are those of the minibatch's summed loss (the updater divides by the size)."""
-    got_result, _, updater, batches, twin = _epoch(impl, sizes, seed, _book_updater)
+    got_result, _, updater, batches, twin = _epoch(impl, sizes, seed, updater="book")
     expected = _replay(twin, batches, seed, reduction="sum")
     check(len(updater.grads) == len(batches),
           f"train_epoch over minibatches of sizes {list(sizes)} called updater {len(updater.grads)} times; expected {len(batches)}")
@@ -201,19 +181,17 @@ def test_updater_sees_the_gradient_of_the_summed_loss(impl, sizes, seed):
 # --- train --------------------------------------------------------------------------------
 
 
-def _run_train(impl, num_epochs=2, updater=_sgd, device=None, net_class=probes.ProbeNet, wrap=False):
-    net = net_class()
-    twin = net.plain_copy()
+def _run_train(impl, num_epochs=2, updater="sgd", device=None, must_move=False, wrap=False):
+    """Run impl.train on a fresh ProbeNet (a MustMoveNet, minibatches that must be moved: ``must_move``, ``wrap``);
+    return (history, the replay's history, what the network recorded, train batches, test batches)."""
+    setup = Setup(function="train", net="must_move" if must_move else "probe", sizes=TRAIN_SIZES, batch_seed=1,
+                  test_sizes=TEST_SIZES, test_seed=2, elsewhere=wrap, updater=updater, lr=LR, num_epochs=num_epochs,
+                  device=None if device is None else str(device))
+    history, seen = hints.run(impl, setup)
     train_batches = probes.make_batches(TRAIN_SIZES, seed=1)
     test_batches = probes.make_batches(TEST_SIZES, seed=2)
-    given_train, given_test = ((probes.elsewhere(train_batches, "train_iter"), probes.elsewhere(test_batches, "test_iter"))
-                               if wrap else (train_batches, test_batches))
-    upd = updater(net)
-    kwargs = {} if device is None else {"device": device}
-    history = hints.call(impl.train, net, given_train, given_test, probes.loss_fn(), num_epochs, upd, **kwargs)
-    reduction = "mean" if isinstance(upd, torch.optim.Optimizer) else "sum"
-    expected = probes.replay_train(twin, train_batches, test_batches, num_epochs, LR, reduction)
-    return history, expected, net, train_batches, test_batches
+    expected = replay.replay_train(probes.ProbeNet(), train_batches, test_batches, num_epochs, LR, setup.reduction)
+    return history, expected, seen.net, train_batches, test_batches
 
 
 def _check_history_shape(history, num_epochs):
@@ -250,7 +228,7 @@ def test_train_history_matches_a_replay(impl):
 
 def test_train_with_the_book_updater_matches_a_replay(impl):
     """With a d2l-style updater, each epoch's figures match an independent replay."""
-    history, expected, net, *_ = _run_train(impl, num_epochs=2, updater=_book_updater)
+    history, expected, net, *_ = _run_train(impl, num_epochs=2, updater="book")
     _check_history(history, expected, "train with a d2l updater", net)
 
 
@@ -267,7 +245,7 @@ def test_test_accuracy_is_measured_on_test_iter(impl):
     check(len(on_test) >= 2 * len(test_batches),
           f"train ran the network on {len(on_test)} minibatches of test_iter in 2 epochs; expected {2 * len(test_batches)}",
           mistake=hints.EVALUATES_ON_TRAIN if not on_test and evaluated_train else None)
-    by_batch = probes.replay_train(probes.ProbeNet(), train_batches, test_batches, 2, LR, "mean", test_by_batch=True)
+    by_batch = replay.replay_train(probes.ProbeNet(), train_batches, test_batches, 2, LR, "mean", test_by_batch=True)
     for epoch, (got, want) in enumerate(zip(history, expected), start=1):
         check(probes.close(got[2], want[2]), f"epoch {epoch}'s test accuracy is {got[2]!r}; expected {want[2]!r}",
               mistake=hints.TEST_ACC_BY_BATCH if probes.close(got[2], by_batch[epoch - 1][2]) else None)
@@ -292,7 +270,7 @@ def test_every_epoch_trains_in_train_mode(impl):
 
 def test_moves_the_net_and_every_minibatch_to_the_device(impl):
     """With device given, the network and every minibatch of both iterators are moved there (minibatches that refuse use until moved)."""
-    history, expected, net, *_ = _run_train(impl, device=torch.device("cpu"), net_class=probes.MustMoveNet, wrap=True)
+    history, expected, net, *_ = _run_train(impl, device=torch.device("cpu"), must_move=True, wrap=True)
     check(torch.device("cpu") in net.moved_to, "train(..., device=cpu) never moved the network (net.to(device))",
           mistake=hints.NET_NOT_MOVED)
     _check_history(history, expected, "train(..., device=cpu)", net)
@@ -320,18 +298,7 @@ def test_trains_on_the_device(impl, device):
 
 def test_softmax_regression_learns_digits_with_the_book_updater(impl):
     """Softmax regression on 8x8 digits with a d2l-style sgd updater (lr 0.5, batch 64) reaches >= 88 % test accuracy in 5 epochs."""
-    X_train, y_train, X_test, y_test = digits()
-    net = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
-    params = list(net.parameters())
-
-    def updater(batch_size):  # d2l.sgd(params, lr, batch_size)
-        with torch.no_grad():
-            for p in params:
-                p -= 0.5 * p.grad / batch_size
-                p.grad.zero_()
-
-    history = hints.call(impl.train, net, loader(X_train, y_train, 64, shuffle=True), loader(X_test, y_test, 64, shuffle=False),
-                         nn.CrossEntropyLoss(reduction="none"), 5, updater)
+    history, _ = hints.run(impl, Setup(function="train", net="digits", updater="book_function", lr=0.5, num_epochs=5))
     _check_history_shape(history, 5)
     test_acc = history[-1][2]
     if not isinstance(test_acc, float):
