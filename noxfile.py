@@ -1,5 +1,5 @@
-"""Sessions for students (check) and instructors (solutions, grade, tests, selftest, seeds,
-bench, stubs, new, lock).
+"""Sessions for students (check) and instructors (solutions, grade, gradescope, tests, selftest, seeds,
+bench, stubs, new, release, lock).
 
 Every session shares one virtualenv, ``.nox/_env``, made once from the dependencies in
 pyproject.toml at the exact versions of constraints.txt, and reinstalled only when either
@@ -45,9 +45,11 @@ def env_python(session: nox.Session) -> str:
         return str(ENV_PYTHON)
     if not ENV_PYTHON.exists():
         session.log(f"creating the shared environment {ENV.relative_to(ROOT)} with {sys.executable}")
-        session.run(sys.executable, "-m", "venv", str(ENV), external=True)
-    session.run(str(ENV_PYTHON), "-m", "pip", "install", "--quiet", "-c", str(CONSTRAINTS), *requirements(),
-                external=True)
+        session.run_install(sys.executable, "-m", "venv", str(ENV), external=True)
+    # run_install, not run: `nox -s check --install-only` makes the environment and grades nothing
+    # (the student release's workflow installs so, then runs the grade command itself).
+    session.run_install(str(ENV_PYTHON), "-m", "pip", "install", "--quiet", "-c", str(CONSTRAINTS), *requirements(),
+                        external=True)
     STAMP.write_text(wanted, encoding="utf-8")
     return str(ENV_PYTHON)
 
@@ -81,6 +83,14 @@ def grade(session: nox.Session) -> None:
     if not session.posargs:
         session.error("name the submission: nox -s grade -- SUBMISSION (a folder of exercise modules or a checkout)")
     session.run(env_python(session), "-m", "grader", "grade", *session.posargs, external=True)
+
+
+@nox.session
+def gradescope(session: nox.Session) -> None:
+    """Build the Gradescope autograder bundle: `nox -s gradescope -- autograder.zip` (no solutions inside)."""
+    out = session.posargs[0] if session.posargs else "autograder.zip"
+    # The standard library builds it: no need for the shared environment (nor to make it).
+    session.run(sys.executable, "-m", "grader.gradescope", "build", out, external=True)
 
 
 @nox.session
@@ -124,6 +134,14 @@ def stubs(session: nox.Session) -> None:
 def new(session: nox.Session) -> None:
     """Start an exercise: `nox -s new -- NAME` makes its solution, its tests folder and its catalog entry."""
     session.run(env_python(session), "-m", "grader.scaffold", *session.posargs, external=True)
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Write the student repository into OUTDIR as its next commit: `nox -s release -- OUTDIR`."""
+    if len(session.posargs) != 1:
+        session.error("name the release repository: nox -s release -- OUTDIR (a new directory, or the last release's)")
+    session.run(env_python(session), "-m", "grader.release", *session.posargs, external=True)
 
 
 @nox.session

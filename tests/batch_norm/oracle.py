@@ -9,39 +9,13 @@ from grader.failures import Mistake
 from tests.common.calls import call as call_code
 from tests.common.mistakes import diagnose
 from tests.common.report import is_close
+from tests.batch_norm.hints import (  # noqa: F401 - the mistakes shared with the public checks
+    DIMS_ALL, DIMS_BATCH_ONLY, EN_EDITION, EPS_OUTSIDE, GAMMA_BETA_SWAPPED, MODE, NAIVE_VARIANCE, NO_KEEPDIM, NOT_PARAMETERS,
+    NOT_RETURNED, ONE_BRANCH, UNBIASED)
 
-UNBIASED = Mistake("batch_norm.unbiased_variance", (
-    "variance off by n/(n-1): use the biased variance ((X - mean) ** 2).mean(...), not X.var(...), whose "
-    "default divides by n - 1"))
-EN_EDITION = Mistake("batch_norm.momentum_swapped", (
-    "momentum applied the other way round: this exercise follows 动手学深度学习 (zh), moving = momentum * moving "
-    "+ (1 - momentum) * batch_statistic. The English edition (d2l.ai) writes (1 - momentum) * moving + momentum * "
-    "batch_statistic and passes momentum=0.1 instead, which the contract here does not follow"))
-EPS_OUTSIDE = Mistake("batch_norm.eps_outside_sqrt",
-                      "eps belongs inside the square root: (X - mean) / torch.sqrt(var + eps)")
-GAMMA_BETA_SWAPPED = Mistake("batch_norm.gamma_beta_swapped", "gamma and beta are swapped: Y = gamma * X_hat + beta")
-DIMS_BATCH_ONLY = Mistake("batch_norm.stats_over_dim0_only_4d", (
-    "for 4-D input take the statistics over dims (0, 2, 3) (per channel), not over dim 0 only"))
-DIMS_ALL = Mistake("batch_norm.stats_over_all_dims_4d",
-                   "for 4-D input take the statistics per channel over dims (0, 2, 3), not over all dims")
-NO_KEEPDIM = Mistake("batch_norm.no_keepdim", (
-    "keep the dims of the statistics (keepdim=True): of shape (C,) they broadcast along the last dimension of X "
-    "instead of per channel"))
-MODE = Mistake("batch_norm.mode_not_from_grad_enabled", (
-    "only torch.is_grad_enabled() decides the mode: with autograd on, normalize with the batch statistics and "
-    "update the moving ones; under torch.no_grad(), normalize with the moving statistics and return them "
-    "unchanged. Not X.requires_grad, a flag of your own, or self.training"))
-NAIVE_VARIANCE = Mistake("batch_norm.naive_variance", (
-    "E[X^2] - E[X]^2 cancels catastrophically when the mean is large against the spread (X near 1000 +- 0.01 in "
-    "float32 leaves nothing, or a negative variance): compute ((X - mean) ** 2).mean(...)"))
-ONE_BRANCH = Mistake("batch_norm.name_defined_in_one_branch", (
-    "a name is only defined in one branch: in training mode compute X_hat and update the moving statistics after "
-    "the 2-D/4-D if/else, for both ranks (check the indentation)"))
 MOVING_SHAPE = Mistake("batch_norm.moving_shape_changed", (
     "the moving statistics must come back in the shape they were passed in: reshape the batch statistics to "
     "moving_mean.shape (with keepdim=True they are (1, C), which turns moving statistics of shape (C,) into (1, C))"))
-NOT_RETURNED = Mistake("batch_norm.returns_old_moving_stats",
-                       "the moving statistics passed in came back unchanged: return the updated ones")
 KEEPS_GRAPH = Mistake("batch_norm.moving_stats_keep_graph", (
     "return moving_mean.detach() (the book returns moving_mean.data): otherwise every batch's graph stays alive"))
 STATS_DETACHED = Mistake("batch_norm.stats_detached", (
@@ -49,9 +23,6 @@ STATS_DETACHED = Mistake("batch_norm.stats_detached", (
     "the gradient flows through the statistics too"))
 NO_RANK_CHECK = Mistake("batch_norm.no_rank_check", (
     "check X.dim() in (2, 4) first and raise ValueError (the book uses assert len(X.shape) in (2, 4))"))
-NOT_PARAMETERS = Mistake("batch_norm.gamma_beta_not_parameters", (
-    "wrap gamma and beta in nn.Parameter: a tensor with requires_grad=True is not registered, so "
-    "parameters() leaves it out and no optimizer ever learns it"))
 PARAM_SHAPE = Mistake("batch_norm.layer_shapes", (
     "make gamma, beta and the moving statistics of shape (1, num_features) for num_dims == 2 and "
     "(1, num_features, 1, 1) otherwise"))
