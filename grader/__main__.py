@@ -3,14 +3,17 @@
 SUBMISSION is a directory of exercise modules named as in exercises/ (``exercises``,
 ``solutions`` and a student's folder all work), or a student's checkout holding one.
 
-The checks of the isolated exercises run in one checker process that never imports the
-submission: each exercise's code runs in a fresh sandboxed worker (grader/sandbox.py). An
-exercise the catalog does not mark isolated yet runs in a pytest process of its own, so that
-whatever its code does to that process cannot touch the other exercises' verdicts; the
-report names it "in-process". A process that dies or hangs costs only its own exercises.
+The exercises are spread over checker processes (pytest runs, one per core), each a fork of
+one forkserver that has imported torch, pytest and the checks (grader/checkers.py). No
+checker imports the submission: every call of an isolated exercise runs in a fresh sandboxed
+worker forked from one zygote (grader/sandbox.py), which grade launches first so that it
+imports torch while the forkserver does, and which serves every checker. An exercise the
+catalog does not mark isolated runs in a checker of its own, so that whatever its code does
+to that process cannot touch the other exercises' verdicts; the report names it
+"in-process". A process that dies or hangs costs only its own exercises.
 
 ``python -m grader batch`` and ``python -m grader merge`` grade a whole class through this
-command, one process per student (grader/batch.py).
+command, one process per student (grader/batch.py; not in the student release).
 """
 from __future__ import annotations
 
@@ -18,7 +21,6 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,9 +28,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from grader import batch, reports
+from grader import checkers, reports
 from grader.catalog import BY_NAME, EXERCISES, ROOT
+from grader.sandbox import SUBMISSION_ROOT, Sandbox
 from grader.sandbox import mode as sandbox_mode
+from grader.worker import SCENARIOS
 
 GRACE_S = 120  # beyond the exercises' own limits, for pytest and hypothesis themselves
 
@@ -66,17 +70,17 @@ class _Running:
     session of its own, which the terminal's SIGINT does not reach)."""
 
     def __init__(self):
-        self.processes: set[subprocess.Popen] = set()
+        self.processes: set = set()
         self.lock = threading.Lock()
         self.stopped = False
 
-    def add(self, process: subprocess.Popen) -> None:
+    def add(self, process) -> None:
         with self.lock:
             self.processes.add(process)
             if self.stopped:
                 _kill_group(process)
 
-    def discard(self, process: subprocess.Popen) -> None:
+    def discard(self, process) -> None:
         with self.lock:
             self.processes.discard(process)
 
@@ -87,30 +91,32 @@ class _Running:
                 _kill_group(process)
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def _kill_group(process) -> None:
+    """Kill a checker and its process group (it may not have made its own group yet)."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _run_group(names: list[str], target: Path, isolation: str, scratch: Path, extra: list[str], show: bool,
-               limits: list[str], running: _Running) -> dict:
+               limits: list[str], running: _Running, handed: dict | None) -> dict:
     record_path = scratch / f"record-{'-'.join(names)}.json"
-    command = [sys.executable, "-m", "pytest", *[str(BY_NAME[n].folder) for n in names], f"--target={target}",
-               f"--isolation={isolation}", "-p", "grader.scoreboard", f"--record={record_path}", "-q", "--no-header",
-               "-p", "no:cacheprovider", *limits, *(extra or ["--tb=no"])]
+    argv = [*[str(BY_NAME[n].folder) for n in names], f"--target={target}", f"--isolation={isolation}",
+            "-p", "grader.scoreboard", f"--record={record_path}", "-q", "--no-header", "-p", "no:cacheprovider",
+            *limits, *(extra or ["--tb=no"])]
     budget = sum(BY_NAME[n].limits.exercise_s for n in names) + GRACE_S
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    quiet = subprocess.DEVNULL if not show else None
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=quiet, stderr=quiet, start_new_session=True)
+    process = checkers.start(argv, quiet=not show, handed=handed)
     running.add(process)
     try:
-        ended = f"exit status {process.wait(timeout=budget)}"
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        process.wait()
-        ended = f"it ran past {budget:g} s"
+        process.join(timeout=budget)
+        if process.is_alive():
+            _kill_group(process)
+            process.join()
+            ended = f"it ran past {budget:g} s"
+        else:
+            ended = f"exit status {process.exitcode}"
     finally:
         running.discard(process)
     if running.stopped:
@@ -140,9 +146,12 @@ def grade(target: Path, names: list[str], isolation: str, jobs: int, extra: list
     running, results, interrupted = _Running(), {}, False
     with tempfile.TemporaryDirectory(prefix="d2l-grade-") as scratch:
         groups = _groups(names, isolation, 1 if show else jobs)
+        zygote = _zygote(groups, target, isolation)
+        handed = [zygote.handover() if zygote and _isolated(g, isolation) else None for g in groups]
+        checkers.warm_up()
         with ThreadPoolExecutor(max_workers=1 if show else jobs) as pool:
-            futures = [pool.submit(_run_group, g, target, isolation, Path(scratch), extra, show, list(limits), running)
-                       for g in groups]
+            futures = [pool.submit(_run_group, g, target, isolation, Path(scratch), extra, show, list(limits), running, h)
+                       for g, h in zip(groups, handed)]
             try:
                 for future in as_completed(futures):
                     _progress(future.result())
@@ -156,11 +165,27 @@ def grade(target: Path, names: list[str], isolation: str, jobs: int, extra: list
         for future in futures:
             if future.done() and not future.cancelled() and future.exception() is None:
                 results.update({n: e for n, e in future.result().items() if n not in results})
+        if zygote is not None:
+            zygote.close()
     for name in names:
         results.setdefault(name, _lost(name, "grading was interrupted (Ctrl-C) before this exercise started"))
     mode, why = sandbox_mode()
     return {"graded": str(target), "sandbox": mode if not why else f"{mode} ({why})",
             "exercises": {n: results[n] for n in names}, "interrupted": interrupted}
+
+
+def _isolated(group: list[str], isolation: str) -> bool:
+    return any(isolation == "worker" and BY_NAME[n].isolated for n in group)
+
+
+def _zygote(groups: list[list[str]], target: Path, isolation: str) -> Sandbox | None:
+    """The one zygote every checker forks its workers from, launched now, so that it imports
+    torch (and the exercises' scenarios) while the checkers' forkserver imports the checks."""
+    if not any(_isolated(g, isolation) for g in groups):
+        return None
+    zygote = Sandbox({target: SUBMISSION_ROOT}, prepare=tuple(n for g in groups for n in g if n in SCENARIOS))
+    zygote.launch()
+    return zygote
 
 
 def _progress(group: dict) -> None:
@@ -198,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="override a catalog limit for every exercise (--limit call_s=2) or one (--limit vgg.call_s=30)")
     g.add_argument("--strict", action="store_true", help="exit with status 1 unless every exercise graded passed")
     g.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    batch.add_commands(commands)
+    add_class_commands(commands)
     parser.epilog = "after --: options for pytest, whose output is then shown (-k NAME, --tb=short, -s)"
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
@@ -223,6 +248,30 @@ def main(argv: list[str] | None = None) -> int:
     if "not gradable" in statuses:
         return 2
     return 1 if args.strict and any(status != "passed" for status in statuses) else 0
+
+
+def add_class_commands(commands) -> None:
+    """The instructors' ``batch`` and ``merge`` subcommands (grader/batch.py); where that file is
+    absent, as in the student release, each answers that it is not part of it."""
+    try:
+        import grader.batch as batch
+    except ModuleNotFoundError as error:
+        if error.name != "grader.batch":
+            raise
+        for name in ("batch", "merge"):
+            # No option at all (no argument can hold a NUL), so that any words, --help too, reach the answer.
+            absent = commands.add_parser(name, add_help=False, prefix_chars="\0",
+                                         help="instructors only: not in the student release")
+            absent.add_argument("words", nargs="*")
+            absent.set_defaults(run=_not_in_release)
+        return
+    batch.add_commands(commands)
+
+
+def _not_in_release(args) -> int:
+    print(f"python -m grader {args.command}: batch grading (batch, merge) is an instructor command, not part of the "
+          "student release; check your own exercises with `nox -s check`", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ class Limits:
     memory_mb: int = 1024       # address space beyond what the pre-warmed worker already maps
     cpu_s: int = 180            # CPU seconds of the whole worker
     output_bytes: int = 1 << 20  # what one call may print
-    no_fork: bool = True        # a seccomp filter refuses new processes (Linux)
+    no_fork: bool = True        # a seccomp filter refuses new processes and signals to others (Linux)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def _python_dirs() -> list[str]:
     return sorted(dirs)
 
 
-def _bwrap_command(visible: dict[str, str]) -> list[str]:
+def _bwrap_command(visible: dict[str, str], prepare: tuple[str, ...]) -> list[str]:
     command = [bwrap(), "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
                "--uid", "65534", "--gid", "65534", "--hostname", "sandbox"]
     for system in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc"):
@@ -79,7 +79,7 @@ def _bwrap_command(visible: dict[str, str]) -> list[str]:
     command += _gpu_binds()
     for name, value in _environment("/tmp").items():
         command += ["--setenv", name, value]
-    return command + _python_command(own_pids=True)
+    return command + _python_command(own_pids=True, prepare=prepare)
 
 
 def _gpu_binds() -> list[str]:
@@ -96,9 +96,9 @@ def _environment(home: str) -> dict[str, str]:
             "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
 
 
-def _python_command(own_pids: bool) -> list[str]:
+def _python_command(own_pids: bool, prepare: tuple[str, ...]) -> list[str]:
     start = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from grader.worker import serve; "
-             f"serve.OWN_PID_NAMESPACE = {own_pids}; serve.main()")
+             f"serve.OWN_PID_NAMESPACE = {own_pids}; serve.main(prepare={tuple(prepare)!r})")
     return [sys.executable, "-I", "-B", "-c", start]
 
 
@@ -120,13 +120,30 @@ def mode() -> tuple[str, str]:
     return "bwrap", ""
 
 
+HANDED: dict | None = None  # a zygote launched for this process by another (grader/checkers.py)
+
+
+def take_handed(visible: dict[Path, str]) -> "Sandbox | None":
+    """The zygote handed to this process, when it was launched for these directories."""
+    global HANDED
+    handed, HANDED = HANDED, None
+    if handed is None:
+        return None
+    box = Sandbox.adopt(handed)
+    if box.visible != {str(Path(host).resolve()): inside for host, inside in visible.items()}:
+        box.close()
+        return None
+    return box
+
+
 class Sandbox:
     """One zygote in its sandbox; it forks a fresh child per exercise (see grader/worker/serve.py).
 
     ``visible`` maps host directories to where the sandbox sees them (read-only)."""
 
-    def __init__(self, visible: dict[Path, str], sandbox_mode: str | None = None):
+    def __init__(self, visible: dict[Path, str], sandbox_mode: str | None = None, prepare: tuple[str, ...] = ()):
         self.visible = {str(Path(host).resolve()): inside for host, inside in visible.items()}
+        self.prepare = tuple(prepare)
         self.mode = sandbox_mode or mode()[0]
         self.reason = mode()[1] if self.mode == "rlimits" else ""
         self.process: subprocess.Popen | None = None
@@ -155,15 +172,42 @@ class Sandbox:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         log = tempfile.TemporaryFile()
         if self.mode == "bwrap":
-            command, env, cwd = _bwrap_command(self.visible), {}, None
+            command, env, cwd = _bwrap_command(self.visible, self.prepare), {}, None
         else:
             self.scratch = tempfile.mkdtemp(prefix="d2l-worker-")
-            command, env, cwd = _python_command(own_pids=False), _environment(self.scratch), self.scratch
+            command, env, cwd = _python_command(False, self.prepare), _environment(self.scratch), self.scratch
         self.process = subprocess.Popen(command, stdin=theirs.fileno(), stdout=log, stderr=log, env=env, cwd=cwd,
                                         start_new_session=True, pass_fds=())
         theirs.close()
         self.control, self.log = ours, log
         self.ready = False
+
+    def handover(self) -> dict:
+        """What another process needs to use this launched zygote (see ``adopt``): a control
+        socket of its own, attached to the zygote, which serves every attached socket, each
+        checker with children of its own. The launching process keeps the zygote (and the
+        socket made at launch, for attaching more) and ends it (``close``); grade launches one
+        while the checkers' forkserver imports, and hands every checker a socket to it."""
+        if self.control is None:
+            raise SandboxError("the sandbox is not running")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            socket.send_fds(self.control, [json.dumps({"op": "attach"}).encode()], [theirs.fileno()])
+        except OSError as error:
+            ours.close()
+            raise SandboxError(f"the zygote did not take a new checker: {error}") from None
+        finally:
+            theirs.close()
+        return {"visible": self.visible, "mode": self.mode, "prepare": self.prepare, "control": ours, "log": self.log}
+
+    @classmethod
+    def adopt(cls, handed: dict) -> "Sandbox":
+        """A launched zygote handed over by another process: this process uses it, and only its
+        launcher ends it (closing here closes this process's socket to it)."""
+        box = cls({}, handed["mode"], handed["prepare"])
+        box.visible = handed["visible"]
+        box.control, box.log = handed["control"], handed["log"]
+        return box
 
     def wait_ready(self) -> None:
         if self.ready:
@@ -196,7 +240,19 @@ class Sandbox:
         return json.loads(reply)
 
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        if self.process is not None:
+            return self.process.poll() is None
+        if self.control is None:
+            return False
+        try:  # an adopted zygote is not this process's child: it is gone when its socket is closed
+            self.control.setblocking(False)
+            return self.control.recv(1, socket.MSG_PEEK) != b""
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        finally:
+            self.control.setblocking(True)
 
     def spawn(self, limits: Limits, exercise: str | None = None) -> socket.socket:
         """A fresh child under ``limits`` (the zygote first imports what ``exercise``'s checks
@@ -215,12 +271,12 @@ class Sandbox:
         return ours
 
     def reap(self) -> None:
-        """Kill every process the children left (the zygote stays); restart a zygote that is gone."""
+        """Kill every process this checker's children left and remove their files (the zygote
+        stays); a zygote that is gone is started again at the next spawn."""
         try:
-            if self.mode == "bwrap":
-                self._ask({"op": "reap"})
-            else:
+            if self.mode != "bwrap":  # no pid namespace: the zygote may kill only what it knows
                 self._kill_children()
+            self._ask({"op": "reap"})  # and it removes what they left in the temporary directory
         except SandboxError:
             self.close()
         self.children.clear()
@@ -235,11 +291,12 @@ class Sandbox:
     def close(self) -> None:
         if self.mode == "rlimits":
             self._kill_children()
-        if self.process is not None and self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        if self.process is not None:  # launched here (an adopted zygote is its launcher's to end)
+            if self.process.poll() is None:
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)  # the zygote leads its own session and group
+                except (ProcessLookupError, PermissionError):
+                    pass
             self.process.wait()
         if self.control is not None:
             self.control.close()

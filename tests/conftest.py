@@ -12,7 +12,7 @@ from hypothesis.errors import Flaky
 
 from grader import loading
 from grader.catalog import BY_NAME, EXERCISES, exercise_of
-from grader.sandbox import SUBMISSION_ROOT, Sandbox
+from grader.sandbox import SUBMISSION_ROOT, Sandbox, take_handed
 from grader.failures import CheckFailure
 from tests.common import seeding
 
@@ -135,8 +135,10 @@ def _sandbox(config) -> Sandbox:
     pytest_configure) or else at the first isolated exercise."""
     box = getattr(config, "_d2l_sandbox", None)
     if box is None:
-        box = Sandbox(_visible_dirs(config))
-        box.launch()
+        box = take_handed(_visible_dirs(config))
+        if box is None:
+            box = Sandbox(_visible_dirs(config))
+            box.launch()
         config._d2l_sandbox = box
     return box
 

@@ -17,6 +17,8 @@ import json
 import os
 import random
 import resource
+import select
+import shutil
 import signal
 import socket
 import sys
@@ -25,13 +27,10 @@ import traceback
 
 import torch
 
-from grader.worker import wire
+from grader.worker import SCENARIOS, wire
 from grader.worker.watch import Watch
 
 OUTPUT_NAME = "output.txt"
-# Test support code that builds an exercise's probes here and returns what they recorded (see
-# tests/training_loop/scenario.py); the sandbox shows these files (grader/sandbox.py).
-SCENARIOS = {"training_loop": "tests.training_loop.scenario"}
 SUBMISSION_FILE = ""  # the student's file this child imported (for "raised at" lines)
 OWN_PID_NAMESPACE = False  # set by the sandbox: only then may reap kill every other process it sees
 
@@ -40,30 +39,101 @@ OWN_PID_NAMESPACE = False  # set by the sandbox: only then may reap kill every o
 
 
 def zygote() -> None:
-    control = socket.socket(fileno=0)
+    """Serve spawn requests from every attached checker until the last one has gone.
+
+    One zygote may serve several checker processes, each on a control socket of its own
+    (``attach`` hands over a new one): each checker's children are its own, and when a checker
+    goes away (its socket closes) the children it left are killed and their files removed."""
+    controls = [socket.socket(fileno=0)]
+    children: dict[socket.socket, set[int]] = {controls[0]: set()}
+    workdirs: dict[int, str] = {}  # each child's own directory under the temporary directory
+    own_files = set(os.listdir(tempfile.gettempdir()))  # what the zygote itself left there
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
-    while True:
-        try:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
-        except (ConnectionError, OSError):
-            return
-        if not message:
-            return
-        request = json.loads(message)
-        if request["op"] == "spawn":
-            _prepare(request.get("exercise"))
-            pid = os.fork()
-            if pid == 0:
-                control.close()
-                _child(socket.socket(fileno=fds[0]), request["limits"])
-                os._exit(0)
-            for fd in fds:
-                os.close(fd)
-            control.send(json.dumps({"pid": pid}).encode())
-        elif request["op"] == "reap":
-            control.send(json.dumps({"reaped": _reap()}).encode())
-        elif request["op"] == "ping":
-            control.send(b'{"pong": true}')
+    while controls:
+        for control in select.select(controls, [], [])[0]:
+            try:
+                message, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
+            except (ConnectionError, OSError):
+                message, fds = b"", []
+            if not message:
+                _detach(control, controls, children)
+                _clear_temporary(own_files, children, workdirs)
+                continue
+            request = json.loads(message)
+            if request["op"] == "spawn":
+                _prepare(request.get("exercise"))
+                workdir = tempfile.mkdtemp(prefix="exercise-")
+                pid = os.fork()
+                if pid == 0:
+                    for each in controls:
+                        each.close()
+                    _child(socket.socket(fileno=fds[0]), request["limits"], workdir)
+                    os._exit(0)
+                for fd in fds:
+                    os.close(fd)
+                children[control].add(pid)
+                workdirs[pid] = workdir
+                control.send(json.dumps({"pid": pid}).encode())
+            elif request["op"] == "attach":  # no reply: the new socket's owner asks it "ping"
+                attached = socket.socket(fileno=fds[0])
+                controls.append(attached)
+                children[attached] = set()
+            elif request["op"] == "reap":
+                spared = set().union(*(pids for other, pids in children.items() if other is not control))
+                children[control].clear()
+                killed = _reap(spared)
+                _clear_temporary(own_files, children, workdirs)
+                control.send(json.dumps({"reaped": killed}).encode())
+            elif request["op"] == "ping":
+                control.send(b'{"pong": true}')
+
+
+def _detach(control: socket.socket, controls: list, children: dict) -> None:
+    """A checker went away: kill what its children left, and stop serving it."""
+    for pid in children.pop(control, set()):
+        _kill_session(pid)
+    controls.remove(control)
+    control.close()
+
+
+def _clear_temporary(own_files: set[str], children: dict, workdirs: dict[int, str]) -> None:
+    """Remove what finished children left in the temporary directory (a small tmpfs in the
+    sandbox): one exercise that fills it must not leave the next without room for its output."""
+    live = set().union(*children.values())
+    for pid in [pid for pid in workdirs if pid not in live]:
+        del workdirs[pid]
+    keep = own_files | {os.path.basename(workdirs[pid]) for pid in live}
+    top = tempfile.gettempdir()
+    for name in os.listdir(top):
+        if name not in keep:
+            path = os.path.join(top, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, onerror=_writable_then_retry)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+
+def _writable_then_retry(remove, path, _) -> None:
+    """A child may have taken away its own write permission on what it made."""
+    try:
+        os.chmod(os.path.dirname(path), 0o700)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, 0o700)
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            remove(path)
+    except OSError:
+        pass
+
+
+def _kill_session(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)  # a child leads its own session and process group
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _prepare(exercise) -> None:
@@ -73,13 +143,15 @@ def _prepare(exercise) -> None:
         importlib.import_module(SCENARIOS[exercise]).prepare()
 
 
-def _reap() -> int:
-    """Kill every process in the sandbox's pid namespace except its init and the zygote."""
+def _reap(spared: set[int]) -> int:
+    """Kill every process in the sandbox's pid namespace except its init, the zygote, and the
+    sessions of ``spared`` (children that other checkers are still using)."""
     if not OWN_PID_NAMESPACE:
         return 0
     mine, killed = {1, os.getpid()}, 0
     for _ in range(3):  # a process may fork while the others die
-        pids = [int(name) for name in os.listdir("/proc") if name.isdigit() and int(name) not in mine]
+        # A spared child itself by its pid: just forked, it may not have made its own session yet.
+        pids = [pid for pid in _pids() if pid not in mine and pid not in spared and _session(pid) not in spared]
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -91,14 +163,25 @@ def _reap() -> int:
     return killed
 
 
+def _pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _session(pid: int) -> int | None:
+    try:
+        return os.getsid(pid)
+    except OSError:
+        return None
+
+
 # --- a child: one exercise -----------------------------------------------------------
 
 
-def _child(sock: socket.socket, limits: dict) -> None:
+def _child(sock: socket.socket, limits: dict, workdir: str) -> None:
     _die_with_parent()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()
-    os.chdir(tempfile.mkdtemp(prefix="exercise-"))
+    os.chdir(workdir)
     output = os.open(OUTPUT_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(output, 1)
     os.dup2(output, 2)
@@ -448,10 +531,14 @@ def _die_with_parent() -> None:
         pass  # not Linux: the rlimits (CPU seconds) still end it
 
 
-def main() -> None:
+def main(prepare: tuple[str, ...] = ()) -> None:
+    """Start the zygote; ``prepare`` names the exercises whose scenarios it imports at once,
+    before its first request (while the checker itself is still starting)."""
     _die_with_parent()
     torch.set_num_threads(1)
     _prewarm()
+    for exercise in prepare:
+        _prepare(exercise)
     zygote()
 
 

@@ -36,7 +36,7 @@ SUBMISSIONS = {
     "limits": {"dropout": "ignores_sigterm", "log_rmse": "memory_bomb", "sgd": "fork_bomb",
                "conv_output_size": "patch_helpers"},
     "escapes": {"softmax": "frame_peek", "dropout": "print_flood", "sgd": "orphan_child", "conv_output_size": "pth_file"},
-    "reads-the-answers": {"softmax": "read_solutions", "conv_output_size": "kills_parent"},
+    "reads-the-answers": {"softmax": "read_solutions", "conv_output_size": "kills_parent", "dropout": "kills_everyone"},
     "forbidden-and-modules": {"softmax": "hidden_forbidden_call", "vgg": "spoofed_layers",
                               "batch_norm": "patched_module_checks", "training_loop": "patched_probes"},
 }

@@ -1,0 +1,136 @@
+"""The sandbox's own promises, checked on a zygote shared by two checkers (as grade shares
+one): a child cannot signal any other process, a checker's clean-up spares the other
+checker's children, and what a finished child left in the temporary directory is removed."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from grader import sandbox
+from grader.catalog import Limits
+from grader.remote import RemoteModule, Session
+from grader.sandbox import SUBMISSION_ROOT, Sandbox
+
+MODES = ["rlimits"] + (["bwrap"] if sandbox.mode()[0] == "bwrap" else [])
+LIMITS = Limits(call_s=20, exercise_s=60)
+
+SOURCE = '''
+import os, signal, tempfile
+
+COUNT = [0]
+
+
+def count():
+    """State kept by this process: it says whether the same child answers."""
+    COUNT[0] += 1
+    return COUNT[0]
+
+
+def signal_others():
+    """Try to signal the parent, init and every other process in sight; what happened to each."""
+    me = os.getpid()
+    others = {os.getppid(), 1} | {int(p) for p in os.listdir("/proc") if p.isdigit()}
+    refused = []
+    for pid in sorted(others - {me}):
+        try:
+            os.kill(pid, 0)
+        except PermissionError:
+            refused.append(True)
+        except ProcessLookupError:
+            pass
+        else:
+            refused.append(False)
+    os.kill(me, 0)  # its own process stays reachable
+    return [len(refused), all(refused)]
+
+
+def litter():
+    """Leave files beside the worker's own directory and in it."""
+    top = tempfile.gettempdir()
+    with open(os.path.join(top, "left-behind.txt"), "w") as f:
+        f.write("x" * 1000)
+    os.makedirs(os.path.join(top, "locked", "inner"))
+    os.chmod(os.path.join(top, "locked"), 0o500)
+    with open("here.txt", "w") as f:
+        f.write("y")
+    return sorted(os.listdir(top))
+
+
+def leftovers():
+    top = tempfile.gettempdir()
+    return [name for name in ("left-behind.txt", "locked") if os.path.exists(os.path.join(top, name))]
+
+
+def sees(pid):
+    return os.path.exists(f"/proc/{pid}")
+'''
+
+
+@pytest.fixture(scope="module", params=MODES)
+def zygote(request, tmp_path_factory):
+    """One zygote per mode for the whole module, as grade launches one for all its checkers."""
+    folder = tmp_path_factory.mktemp("submission")
+    (folder / "probe.py").write_text(textwrap.dedent(SOURCE), encoding="utf-8")
+    launched = Sandbox({folder: SUBMISSION_ROOT}, request.param)
+    launched.launch()
+    yield folder / "probe.py", launched
+    launched.close()
+
+
+@pytest.fixture
+def shared(zygote):
+    """Two checkers' views of the zygote, as grade hands them out (each a socket of its own)."""
+    path, launched = zygote
+    first, second = Sandbox.adopt(launched.handover()), Sandbox.adopt(launched.handover())
+    yield path, first, second
+    first.close()
+    second.close()
+
+
+def _worker(box: Sandbox, path) -> RemoteModule:
+    return RemoteModule(Session(box, path, "probe", "probe.py", LIMITS))
+
+
+def test_a_child_can_signal_only_itself(shared):
+    """kill() from student code to its parent (the zygote), init or a sibling fails with EPERM."""
+    path, first, second = shared
+    sibling = _worker(second, path)
+    sibling.count()
+    seen, all_refused = _worker(first, path).signal_others()
+    assert seen >= 2 and all_refused, f"{seen} other processes, all refused: {all_refused}"
+    assert sibling.count() == 2, "the sibling's worker did not survive"
+
+
+def test_clean_up_spares_the_other_checkers_children(shared):
+    """A checker's reap kills its own children's leftovers only; the other checker's child keeps running."""
+    path, first, second = shared
+    survivor = _worker(first, path)
+    assert survivor.count() == 1
+    doomed = _worker(second, path)
+    doomed.count()
+    doomed._session.close()  # the end of an exercise: reap
+    assert survivor.count() == 2, "the other checker's worker was killed by this checker's reap"
+
+
+def test_a_finished_childs_files_are_removed(shared):
+    """Files a child left in the temporary directory, even in a folder it made read-only, are gone after its reap."""
+    path, first, _ = shared
+    littering = _worker(first, path)
+    assert "left-behind.txt" in littering.litter()
+    littering._session.close()
+    assert _worker(first, path).leftovers() == []
+
+
+def test_a_departed_checkers_children_are_killed(shared):
+    """When a checker goes (its socket to the zygote closes), the children it left are killed."""
+    path, first, second = shared
+    abandoned = _worker(second, path)
+    abandoned.count()
+    pid = second.children[-1]
+    second.control.close()  # the checker is gone, without a reap
+    watcher = _worker(first, path)
+    for _ in range(50):
+        if not watcher.sees(pid):
+            break
+    assert not watcher.sees(pid), f"the abandoned child {pid} still runs"
