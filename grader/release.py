@@ -6,8 +6,9 @@ imports from the entry points below, not listed by hand), the parts of ``grader/
 ``python -m grader grade`` imports, ``pyproject.toml`` and ``constraints.txt``, a noxfile
 with the ``check`` session alone, a student README and a GitHub Classroom workflow. It never
 holds ``solutions/``, the hidden checks, the kept implementations, the self-test, the
-benchmarks or a reference implementation (NEVER_SHIPPED); what the public checks would take
-from one is stored as data (tests/training_loop/expected.py).
+benchmarks, the instructors' batch grading or a reference implementation (NEVER_SHIPPED); what
+the public checks would take from one is stored as data (tests/training_loop/expected.py,
+tests/log_rmse/expected.py).
 
 OUTDIR is made a git repository on the first release; each later release commits the new
 version on top, so that an instructor pushes it as the template repository and students
@@ -38,10 +39,11 @@ TRAILER = "Released-from:"  # in every release commit's message; a later release
 COPIED = ("pyproject.toml", "constraints.txt")
 GITIGNORE = "__pycache__/\n*.pyc\n.nox/\n.hypothesis/\n.pytest_cache/\nsummary.md\nresults.json\n"
 # What a release must never hold: folders (a path component), file names, and files that are
-# reference implementations. A release that would import one of them is refused.
+# reference implementations (or instructors' tools). A release that would import one of them is refused.
 NEVER_SHIPPED_FOLDERS = ("solutions", "mutants", "correct", "meta", "benchmarks", "attacks")
 NEVER_SHIPPED_NAMES = ("test_hidden.py",)
-NEVER_SHIPPED_FILES = ("tests/batch_norm/oracle.py", "tests/training_loop/replay.py")
+NEVER_SHIPPED_FILES = ("tests/batch_norm/oracle.py", "tests/training_loop/replay.py", "tests/log_rmse/oracle.py",
+                       "grader/batch.py")
 
 
 class ReleaseError(Exception):
@@ -53,11 +55,14 @@ class ReleaseError(Exception):
 
 def entry_points() -> list[Path]:
     """Where the import graph starts: the public checks and their conftest, the grade command,
-    the pytest plugin it loads by name (``-p grader.scoreboard``), the code the sandbox shows
-    the worker (grader/sandbox.py starts ``grader.worker.serve`` by name), and the module the
-    workflow runs per exercise."""
+    the pytest plugin it loads by name (``-p grader.scoreboard``), what the checkers' forkserver
+    preloads by name (grader/checkers.py's ``PRELOAD``), the code the sandbox shows the worker
+    (grader/sandbox.py starts ``grader.worker.serve`` by name), and the module the workflow runs
+    per exercise."""
+    from grader.checkers import PRELOAD
+
     points = [ROOT / "tests" / "conftest.py", ROOT / "grader" / "__main__.py", ROOT / "grader" / "scoreboard.py",
-              ROOT / "grader" / "classroom.py"]
+              ROOT / "grader" / "classroom.py", *(ROOT / Path(*name.split(".")).with_suffix(".py") for name in PRELOAD)]
     points += [exercise.test_file("public") for exercise in EXERCISES]
     for relative in VISIBLE_CODE:
         path = ROOT / relative
@@ -70,7 +75,8 @@ def shipped_modules(roots: list[Path], generated: dict[str, str]) -> list[Path]:
     (release path -> source) import, with their packages' ``__init__.py``.
 
     An import inside ``try: ... except ImportError`` (or ModuleNotFoundError) is optional and
-    not followed: the code works without it (tests/training_loop/expected.py and its replay)."""
+    not followed: the code works without it (tests/training_loop/expected.py and its replay,
+    tests/log_rmse/expected.py and its oracle, grader/__main__.py and grader/batch.py)."""
     found: set[Path] = set()
     pending = [path.resolve() for path in roots]
     pending += [module for relative, source in generated.items() for name in imported_names(source, relative)
@@ -310,10 +316,13 @@ def _yaml_lines(value, indent: int) -> list[str]:
 
 
 def stored_figures() -> dict[str, str]:
-    """Data files that stand in for reference code: path -> text (the training loop's replay figures)."""
+    """Data files that stand in for reference code: path -> text (the training loop's replay
+    figures, and log_rmse's values from its oracle and its mistakes' variants)."""
+    from tests.log_rmse import expected as log_rmse_values
     from tests.training_loop import expected
 
-    return {_relative(expected.STORED): json.dumps(expected.figures(), indent=1, sort_keys=True) + "\n"}
+    return {_relative(expected.STORED): json.dumps(expected.figures(), indent=1, sort_keys=True) + "\n",
+            _relative(log_rmse_values.STORED): log_rmse_values.text()}
 
 
 def release_files() -> dict[str, str]:

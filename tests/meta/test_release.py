@@ -20,13 +20,19 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import torch
 
 from grader import classroom, release, stubgen
 from grader.catalog import BY_NAME, EXERCISES, ROOT, course_table
 from grader.sandbox import mode
+from tests.log_rmse import expected as log_rmse_values
+from tests.log_rmse import oracle as log_rmse_oracle
 from tests.training_loop import expected
 
 COMMON_NAMES = set(keyword.kwlist) | set(dir(builtins))
+LOG_RMSE_ORACLE = "tests/log_rmse/oracle.py"
+LOG_RMSE_REFERENCE = ("oracle", "_variants", "_float32")  # its functions that compute a log RMSE, right or wrong
+BATCH = "grader/batch.py"
 MIN_NAMES = 3  # a solution line naming fewer things (`else:`, `net.train()`, `return X`) is common to any code
 
 
@@ -42,6 +48,18 @@ def solution_lines() -> dict[str, set[str]]:
                 lines.add(line.strip())
         if path.name != "__init__.py":
             found[path.name] = lines
+    return found
+
+
+def reference_lines(path: Path, functions: tuple[str, ...]) -> set[str]:
+    """The stripped lines of these functions' bodies (docstrings left out) that name at least MIN_NAMES things."""
+    source = path.read_text(encoding="utf-8")
+    lines, found = source.splitlines(), set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name in functions:
+            for statement in node.body[1:] if ast.get_docstring(node) else node.body:
+                found |= {line.strip() for line in lines[statement.lineno - 1:statement.end_lineno]
+                          if len(set(re.findall(r"[A-Za-z_]\w*", line)) - COMMON_NAMES) >= MIN_NAMES}
     return found
 
 
@@ -172,6 +190,83 @@ def test_the_stored_replay_figures_are_the_replays(built):
                    for step_a, step_b in zip(back.grads, again.grads, strict=True) for a, b in zip(step_a, step_b, strict=True))
 
 
+def test_log_rmse_ships_its_values_not_its_oracle(built):
+    """Neither tests/log_rmse/oracle.py nor a line of its oracle and mistaken variants is in the release, and no
+    shipped log_rmse module takes a log or a square root: a student finds no working log_rmse to copy."""
+    files = built[2]
+    assert LOG_RMSE_ORACLE not in files and release.never_shipped(LOG_RMSE_ORACLE)
+    wanted = reference_lines(ROOT / LOG_RMSE_ORACLE, LOG_RMSE_REFERENCE)
+    assert len(wanted) >= 10, f"{LOG_RMSE_ORACLE} no longer holds {LOG_RMSE_REFERENCE}: update this test"
+    found = sorted((path, line.strip()) for path, data in files.items() for line in data.decode("utf-8").splitlines()
+                   if line.strip() in wanted)
+    assert not found, f"the release holds lines of log_rmse's oracle or its variants (file, line): {found}"
+    computing = {"log", "log10", "log1p", "log2", "sqrt", "maximum", "clamp", "clip", "mse_loss"}
+    calls = sorted((path, ast.unparse(node.func)) for path, data in files.items()
+                   if path.startswith("tests/log_rmse/") and path.endswith(".py")
+                   for node in ast.walk(ast.parse(data.decode("utf-8"))) if isinstance(node, ast.Call)
+                   and getattr(node.func, "attr", getattr(node.func, "id", None)) in computing)
+    assert not calls, f"shipped log_rmse modules compute with these calls (file, call): {calls}"
+    assert log_rmse_values.STORED.relative_to(ROOT).as_posix() in files
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (a != a and b != b)
+
+
+def _same_values(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(len(a[k]) == len(b[k]) and all(map(_same, a[k], b[k])) for k in a)
+
+
+def test_the_stored_log_rmse_values_are_the_oracles(built, monkeypatch):
+    """The release's expected_values.json is what the oracle gives today, and read from it (with the oracle absent)
+    every check's expected value, each mistake's values and the probes are those the oracle gives here."""
+    relative = log_rmse_values.STORED.relative_to(ROOT).as_posix()
+    assert built[2][relative].decode("utf-8") == log_rmse_values.text()
+    live = {name: log_rmse_values.case(name) for name in log_rmse_values.CASES}, log_rmse_values.probes()
+    for name in log_rmse_values.CASES:
+        preds, labels = log_rmse_values.inputs(name)
+        assert live[0][name][0] == log_rmse_oracle.oracle(preds, labels)
+        assert _same_values(live[0][name][1], log_rmse_oracle.mistake_values(preds, labels))
+    monkeypatch.setattr(log_rmse_values, "STORED", built[0] / relative)
+    monkeypatch.setattr(log_rmse_values, "_oracle_module", lambda: None)
+    log_rmse_values._values.cache_clear()
+    try:
+        for name, (value, mistakes) in live[0].items():
+            stored_value, stored_mistakes = log_rmse_values.case(name)
+            assert stored_value == value and _same_values(stored_mistakes, mistakes)
+        stored_probes = log_rmse_values.probes()
+        assert len(stored_probes) == len(live[1]) > 0
+        for (p, y, values), (live_p, live_y, live_values) in zip(stored_probes, live[1], strict=True):
+            assert torch.equal(p, live_p) and torch.equal(y, live_y) and p.dtype == log_rmse_values.DTYPE
+            assert _same_values(values, live_values)
+        with pytest.raises(RuntimeError, match="can only be made in the course repository"):
+            log_rmse_values.table()
+    finally:
+        log_rmse_values._values.cache_clear()
+
+
+@pytest.mark.parametrize("module", [LOG_RMSE_ORACLE, BATCH, "tests/training_loop/replay.py"])
+def test_a_release_that_would_ship_an_instructor_file_is_refused(monkeypatch, module):
+    """A shipped module that imported the file (here: the file among the entry points) makes the release refuse."""
+    entry_points = release.entry_points
+    monkeypatch.setattr(release, "entry_points", lambda: [*entry_points(), ROOT / module])
+    with pytest.raises(release.ReleaseError, match=re.escape(module)):
+        release.release_files()
+
+
+def test_the_release_has_no_batch_grading(built):
+    """grader/batch.py (a class's grading) is not shipped; `python -m grader batch` there says it is an instructor command."""
+    outdir, _, files, _ = built
+    assert BATCH not in files and release.never_shipped(BATCH)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    for command in (["batch", "submissions", "--out", "grades"], ["merge", "--help"]):
+        done = subprocess.run([sys.executable, "-m", "grader", *command], cwd=outdir, capture_output=True, text=True,
+                              env={**env, "PYTHONDONTWRITEBYTECODE": "1"}, timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert "batch grading (batch, merge) is an instructor command, not part of the student release" in done.stderr
+        assert not (outdir / "grades").exists()
+
+
 def test_the_release_noxfile_has_the_check_session_alone(built):
     tree = ast.parse(built[2]["noxfile.py"])
     sessions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)
@@ -241,3 +336,11 @@ def test_a_later_release_drops_the_files_it_no_longer_holds(tmp_path):
     assert tracked.stdout.split() == ["a.py"] and not (tmp_path / "sub").exists()
     release.write_tree(tmp_path, {"a.py": "1\n"})
     assert release.commit(tmp_path) is None
+
+
+def test_what_the_checkers_preload_by_name_ships(built):
+    """The forkserver's preload (grader/checkers.py's PRELOAD, named as strings, not imported) is in the release."""
+    from grader.checkers import PRELOAD
+
+    for name in PRELOAD:
+        assert "/".join(name.split(".")) + ".py" in built[2], f"{name} is preloaded by name but not released"

@@ -89,3 +89,14 @@ def test_stub_hints_say_what_to_do_in_words(exercise):
     assert hints
     for hint in hints:
         assert not CODE.search(hint), f"solutions/{exercise.name}.py: the stub hint {hint!r} contains code; say it in words"
+
+
+# What a student's release lacks (grader/release.py): a stub that named it would point nowhere.
+INSTRUCTOR_ONLY = ("solutions", "stubgen", "mutants", "test_hidden", "tests/meta", "benchmarks", "oracle", "batch.py")
+
+
+@pytest.mark.parametrize("name", sorted(stubgen.expected_stubs()))
+def test_stubs_name_no_instructor_file(name):
+    """A stub names no file of the course repository that the student release leaves out (solutions/ first)."""
+    named = [word for word in INSTRUCTOR_ONLY if word in stubgen.expected_stubs()[name]]
+    assert not named, f"exercises/{name} names {named}, which a student's release does not hold"
