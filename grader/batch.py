@@ -14,6 +14,12 @@ grade.log and verdict.json, the line the gradebook takes) and ``gradebook.csv``.
 whose verdict is already there, for the same files and exercises, is not graded again
 unless ``--force``. ``--shard I/N`` grades only the students whose id hashes to I (the shard
 of a student depends on its id alone), and ``merge`` joins the shards' outputs.
+
+``--roster ROSTER.csv`` (GitHub Classroom's roster export) names each student in the gradebook
+as the LMS knows them: a submission ``<assignment>-<github user>`` becomes its roster row's
+``name`` and ``identifier``; a roster student without a submission gets 0 points ("no
+submission"), and a submission that matches nobody keeps a row with blank points ("not on the
+roster"). With a roster a student's shard is the hash of its identifier.
 """
 from __future__ import annotations
 
@@ -50,6 +56,13 @@ ID_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 # Canvas reads "Final Points" as its own read-only total and skips it: a column named
 # "Total" would become a new assignment and count every point twice.
 TOTAL_COLUMN, STATUS_COLUMN = "Final Points", "Status"
+# GitHub Classroom's roster export (Students > Download roster); github_id is not used.
+ROSTER_COLUMNS = ("identifier", "github_username", "github_id", "name")
+ROSTER_REQUIRED = ("identifier", "github_username")
+ROSTER_EXPECTED = ('expected GitHub Classroom\'s roster export: a header "identifier","github_username","github_id","name" '
+                   "(identifier and github_username required) and one row per student")
+# The statuses of a gradebook row with blank points: such a gradebook is not ready to import.
+BLANK_STATUSES = ("not gradable", "not graded", "not on the roster")
 GRACE_S = 300  # beyond the grade command's own budgets, before the batch stops a grade process
 LOG_BYTES = 64 << 10
 
@@ -110,6 +123,107 @@ def class_signature(submissions: list[Submission]) -> dict:
     """Which class a run saw: merge refuses shards that saw different ones."""
     ids = "\n".join(s.student for s in submissions)
     return {"count": len(submissions), "sha256": hashlib.sha256(ids.encode("utf-8")).hexdigest()}
+
+
+# --- the roster: who each submission is, as the LMS knows them ------------------------
+
+
+@dataclass(frozen=True)
+class RosterStudent:
+    identifier: str  # what the LMS knows: a login, SIS id or email
+    github_username: str  # "" for a student who never linked a GitHub account
+    name: str
+    line: int  # in the roster file, for messages
+
+    @property
+    def label(self) -> str:
+        """The gradebook's Student column: the name, or the identifier when the roster has none."""
+        return self.name or self.identifier
+
+
+def read_roster(path: Path) -> list[RosterStudent]:
+    """Read GitHub Classroom's roster export, refusing (with a sentence) one that cannot map each
+    GitHub account to exactly one student."""
+    where = f"batch: the roster {path}"
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            reader = csv.DictReader(file)
+            header = [(column or "").strip() for column in reader.fieldnames or []]
+            missing = [column for column in ROSTER_REQUIRED if column not in header]
+            if not header:
+                raise SystemExit(f"{where} is empty; {ROSTER_EXPECTED}")
+            if missing:
+                raise SystemExit(f"{where} has no column {' and no column '.join(missing)} (its header is "
+                                 f"{','.join(header)}); {ROSTER_EXPECTED}")
+            reader.fieldnames = header
+            rows = [(reader.line_num, row) for row in reader]
+    except OSError as error:
+        raise SystemExit(f"{where} cannot be read ({error.strerror or error})") from None
+    except UnicodeDecodeError:
+        raise SystemExit(f"{where} is not UTF-8 text; {ROSTER_EXPECTED}") from None
+    except csv.Error as error:
+        raise SystemExit(f"{where} is not a CSV file that can be read ({error}); {ROSTER_EXPECTED}") from None
+    students: list[RosterStudent] = []
+    by_identifier: dict[str, RosterStudent] = {}
+    by_user: dict[str, RosterStudent] = {}
+    for line, row in rows:
+        values = {column: (row.get(column) or "").strip() for column in ROSTER_COLUMNS}
+        if not any(values.values()):
+            continue
+        student = RosterStudent(values["identifier"], values["github_username"], values["name"], line)
+        if not student.identifier:
+            raise SystemExit(f"{where}: line {line} has no identifier; each student needs the identifier the LMS "
+                             "knows (login, SIS id or email)")
+        twin = by_identifier.get(student.identifier.casefold())
+        if twin:
+            raise SystemExit(f"{where}: the identifier {student.identifier} is on line {twin.line} and on line {line}; "
+                             "each student must be on the roster once")
+        twin = by_user.get(student.github_username.casefold()) if student.github_username else None
+        if twin:
+            raise SystemExit(f"{where}: the github_username {student.github_username} is on line {twin.line} "
+                             f"({twin.identifier}) and on line {line} ({student.identifier}); a GitHub account can "
+                             "belong to one student only")
+        by_identifier[student.identifier.casefold()] = student
+        if student.github_username:
+            by_user[student.github_username.casefold()] = student
+        students.append(student)
+    if not students:
+        raise SystemExit(f"{where} lists no student; {ROSTER_EXPECTED}")
+    return students
+
+
+def roster_signature(roster: list[RosterStudent]) -> dict:
+    """Which roster a run used: merge refuses shards graded with different ones."""
+    rows = sorted([s.identifier, s.github_username.casefold(), s.name] for s in roster)
+    return {"count": len(roster), "sha256": hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()}
+
+
+def _roster_match(student: str, by_user: dict[str, RosterStudent]) -> RosterStudent | None:
+    """The roster student whose github_username is the id, or its longest suffix after a '-'
+    (``hw-1-bob-smith`` is bob-smith's, not smith's), GitHub's case ignored."""
+    text = student.casefold()
+    suffixes = [text, *(text[i + 1:] for i, char in enumerate(text) if char == "-")]
+    return next((by_user[suffix] for suffix in suffixes if suffix in by_user), None)
+
+
+def match_roster(submissions: list[Submission], roster: list[RosterStudent]) -> dict[str, RosterStudent | None]:
+    """Each submission's id -> its roster student (None: it matches nobody). A submission is
+    ``<anything>-<github user>`` or ``<github user>``, or else is named by the identifier itself;
+    two submissions of one student are refused."""
+    by_user = {s.github_username.casefold(): s for s in roster if s.github_username}
+    by_identifier = {s.identifier: s for s in roster}
+    owners: dict[str, RosterStudent | None] = {}
+    claimed: dict[str, Submission] = {}
+    for submission in submissions:
+        owner = _roster_match(submission.student, by_user) or by_identifier.get(submission.student)
+        if owner is not None:
+            if owner.identifier in claimed:
+                raise SystemExit(f"batch: {claimed[owner.identifier].path.name} and {submission.path.name} are both "
+                                 f"{owner.label}'s ({owner.identifier}, github_username {owner.github_username or '-'} "
+                                 "on the roster); keep one of them in SUBMISSIONS")
+            claimed[owner.identifier] = submission
+        owners[submission.student] = owner
+    return owners
 
 
 # --- staging: a private copy of what is graded, regular files only -----------------------
@@ -462,12 +576,33 @@ def gradebook_header(exercises: tuple[str, ...]) -> list[str]:
     return [*ID_COLUMNS, *exercises, TOTAL_COLUMN, STATUS_COLUMN]
 
 
-def gradebook_row(student: str, result: dict | None, exercises: tuple[str, ...]) -> list[str]:
-    """One student's line: the id (as Canvas's name and login), points per exercise, total, status."""
+def gradebook_row(student: str, result: dict | None, exercises: tuple[str, ...], login: str | None = None) -> list[str]:
+    """One student's line: the name (Canvas's Student) and the login (SIS Login ID; the id for
+    both when there is no roster), points per exercise, total, status."""
     if result is None:
         result = {"status": "not graded: the batch stopped before grading it", "points": {}, "total": None}
     points = [_number(result["points"].get(name)) for name in exercises]
-    return [student, "", "", student, "", *points, _number(result["total"]), result["status"].replace("\n", " ")]
+    return [student, "", "", student if login is None else login, "", *points, _number(result["total"]),
+            result["status"].replace("\n", " ")]
+
+
+def class_rows(chosen: list[Submission], results: dict[str, dict], exercises: tuple[str, ...],
+               roster: list[RosterStudent] | None, owners: dict[str, RosterStudent | None],
+               absent: list[RosterStudent]) -> list[list[str]]:
+    """The gradebook's rows: one per submission, and with a roster one per student without one."""
+    if roster is None:
+        return [gradebook_row(s.student, results.get(s.student), exercises) for s in chosen]
+    rows = []
+    for submission in chosen:
+        owner = owners[submission.student]
+        if owner is None:  # graded (its report is there), but whose it is only the instructor can say
+            stranger = {"status": f"not on the roster: {submission.path.name}", "points": {}, "total": None}
+            rows.append(gradebook_row(submission.student, stranger, exercises))
+        else:
+            rows.append(gradebook_row(owner.label, results.get(submission.student), exercises, login=owner.identifier))
+    nothing = {"status": "no submission", "points": dict.fromkeys(exercises, 0), "total": 0}
+    rows += [gradebook_row(student.label, nothing, exercises, login=student.identifier) for student in absent]
+    return rows
 
 
 def _number(value) -> str:
@@ -478,7 +613,7 @@ def write_gradebook(path: Path, header: list[str], rows: list[list[str]]) -> Non
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows(sorted(rows, key=lambda row: row[0]))
+    writer.writerows(sorted(rows, key=lambda row: (row[0], row[3], row)))  # SIS Login ID is unique: a total order
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(buffer.getvalue(), encoding="utf-8")
     os.replace(temporary, path)
@@ -500,28 +635,54 @@ def run_batch(args: argparse.Namespace) -> int:
     if out == root or root in out.parents:
         raise SystemExit(f"batch: --out {args.out} is inside SUBMISSIONS; put the reports somewhere else")
     everyone = discover(root)
-    chosen = [s for s in everyone if args.shard is None or shard_of(s.student, args.shard[1]) == args.shard[0]]
+    roster = read_roster(Path(args.roster)) if args.roster else None
+    owners = match_roster(everyone, roster) if roster is not None else {}
+
+    def key(submission: Submission) -> str:
+        """What a row's shard and SIS Login ID are: the roster identifier, else the submission's id."""
+        owner = owners.get(submission.student)
+        return owner.identifier if owner else submission.student
+
+    def mine(key: str) -> bool:
+        return args.shard is None or shard_of(key, args.shard[1]) == args.shard[0]
+
+    chosen = [s for s in everyone if mine(key(s))]
+    claimed = {owner.identifier for owner in owners.values() if owner}
+    # A roster student without a submission is written by the shard its identifier hashes to: once.
+    absent = [student for student in roster or [] if student.identifier not in claimed and mine(student.identifier)]
     settings = Settings(tuple(args.exercises), tuple(args.limit), args.max_mb, args.force)
     (out / "reports").mkdir(parents=True, exist_ok=True)
     for leftover in (out / "reports").glob(".partial-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     manifest = {"submissions": str(root), "shard": list(args.shard) if args.shard else None,
                 "exercises": list(settings.exercises), "class": class_signature(everyone),
-                "students": [s.student for s in chosen]}
+                "roster": roster_signature(roster) if roster is not None else None,
+                "students": [*map(key, chosen), *(student.identifier for student in absent)],  # each row's SIS Login ID
+                "reports": [s.student for s in chosen]}  # their folders under reports/
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     shard = f" (shard {args.shard[0]}/{args.shard[1]} of {len(everyone)})" if args.shard else ""
     print(f"batch: {len(chosen)} submissions{shard} from {root}, {args.jobs} at a time; exercises: "
           f"{', '.join(settings.exercises)}", file=sys.stderr)
     grader = Grader(out, settings)
     results, graded = _grade_all(grader, chosen, args.jobs)
-    rows = [gradebook_row(s.student, results.get(s.student), settings.exercises) for s in chosen]
+    rows = class_rows(chosen, results, settings.exercises, roster, owners, absent)
     write_gradebook(out / "gradebook.csv", gradebook_header(settings.exercises), rows)
-    unfinished = [row[0] for row in rows if row[-1].startswith(("not gradable", "not graded"))]
-    print(f"batch: graded {graded}, up to date {len(results) - graded}, not gradable or not graded {len(unfinished)}"
-          f"{': ' + ', '.join(unfinished) if unfinished else ''}; gradebook: {out / 'gradebook.csv'}", file=sys.stderr)
+    unfinished = sorted(row[0] for row in rows if row[-1].startswith(("not gradable", "not graded")))
+    strangers = sorted(s.path.name for s in chosen if roster is not None and owners[s.student] is None)
+    skipped = len(results) - graded
+    on_roster = f"; no submission {len(absent)}, not on the roster {len(strangers)}" if roster is not None else ""
+    why = " (already graded for these files and exercises; --force to regrade)" if skipped else ""
+    print(f"batch: graded {graded}, skipped {skipped}{why}, not gradable or not graded {len(unfinished)}"
+          f"{': ' + ', '.join(unfinished) if unfinished else ''}{on_roster}; gradebook: {out / 'gradebook.csv'}",
+          file=sys.stderr)
+    if strangers:
+        print(f"batch: not on the roster {args.roster} (no github_username matches them): "
+              f"{', '.join(strangers)}. Their rows have blank points and their folder as SIS Login ID (Moodle stops "
+              "its import at such a row): add each one's github_username to the roster and rerun (nothing is graded "
+              "again), or delete those rows before importing.", file=sys.stderr)
     if grader.stopping:
         return 130
-    return 2 if unfinished else 0
+    return 2 if unfinished or strangers else 0
 
 
 def _grade_all(grader: Grader, chosen: list[Submission], jobs: int) -> tuple[dict[str, dict], int]:
@@ -594,13 +755,16 @@ def check_shards(shards: list[tuple[Path, dict, list[str], list[list[str]]]]) ->
         if manifest["exercises"] != first["exercises"] or header != first_header:
             raise SystemExit(f"merge: {name[str(folder)]} graded {', '.join(manifest['exercises'])} but "
                              f"{name[str(first_folder)]} graded {', '.join(first['exercises'])}")
+        if manifest.get("roster") != first.get("roster"):
+            raise SystemExit(f"merge: {name[str(folder)]} and {name[str(first_folder)]} were graded with different "
+                             "rosters (or one without --roster); grade every shard again with the same --roster")
         if manifest["class"] != first["class"]:
             raise SystemExit(f"merge: {name[str(folder)]} saw {manifest['class']['count']} submissions and "
                              f"{name[str(first_folder)]} saw {first['class']['count']} (or other ones): the shards were "
                              "graded from different copies of the class; clone it once more and grade every shard again")
     owner: dict[str, str] = {}
     for folder, manifest, _, rows in shards:
-        students = [row[0] for row in rows]
+        students = [row[3] for row in rows]  # SIS Login ID: the student id, or with a roster the identifier
         if sorted(students) != sorted(manifest["students"]):
             raise SystemExit(f"merge: the gradebook of {name[str(folder)]} does not list the students its manifest does "
                              "(it was edited, or the run was cut short); grade that shard again")
@@ -622,19 +786,21 @@ def run_merge(args: argparse.Namespace) -> int:
         raise SystemExit(f"merge: --out {args.out} is one of the shards; merge into a new folder")
     (out / "reports").mkdir(parents=True, exist_ok=True)
     rows = [row for _, _, _, shard_rows in shards for row in shard_rows]
-    for folder, _, _, shard_rows in shards:
-        for row in shard_rows:
-            source, target = folder / "reports" / row[0], out / "reports" / row[0]
+    for folder, manifest, _, shard_rows in shards:
+        for student in manifest.get("reports", [row[3] for row in shard_rows]):
+            source, target = folder / "reports" / student, out / "reports" / student
             if source.is_dir():
                 shutil.rmtree(target, ignore_errors=True)
                 shutil.copytree(source, target)
     first = shards[0][1]
     write_gradebook(out / "gradebook.csv", shards[0][2], rows)
     manifest = {"submissions": first["submissions"], "shard": None, "merged": [str(f) for f in folders],
-                "exercises": first["exercises"], "class": first["class"], "students": sorted(row[0] for row in rows)}
+                "exercises": first["exercises"], "class": first["class"], "roster": first.get("roster"),
+                "students": sorted(row[3] for row in rows),
+                "reports": sorted(student for _, m, _, _ in shards for student in m.get("reports", []))}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     print(f"merge: {len(rows)} students from {len(shards)} shards; gradebook: {out / 'gradebook.csv'}", file=sys.stderr)
-    return 2 if any(row[-1].startswith(("not gradable", "not graded")) for row in rows) else 0
+    return 2 if any(row[-1].startswith(BLANK_STATUSES) for row in rows) else 0
 
 
 def add_commands(commands) -> None:
@@ -646,6 +812,9 @@ def add_commands(commands) -> None:
     b.add_argument("--exercises", nargs="+", choices=list(BY_NAME), default=list(BY_NAME), metavar="NAME")
     b.add_argument("--shard", type=parse_shard, metavar="I/N", help="grade only shard I of N (0 <= I < N)")
     b.add_argument("--force", action="store_true", help="grade again the submissions whose reports are up to date")
+    b.add_argument("--roster", metavar="ROSTER.csv",
+                   help="GitHub Classroom's roster export (identifier, github_username, github_id, name): the gradebook "
+                        "names each student by name and identifier, and lists roster students without a submission")
     b.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                    help="override a catalog limit in every grade process (e.g. --limit call_s=2)")
     b.add_argument("--max-mb", type=int, default=MAX_SUBMISSION_MB,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -121,9 +122,9 @@ def make_class(root: Path) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
     return expected, refused
 
 
-def _batch(submissions: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+def _batch(submissions: Path, out: Path, *extra: str, options: list[str] = BATCH_OPTIONS) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), "--jobs", "2",
-               *BATCH_OPTIONS, *extra]
+               *options, *extra]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
 
 
@@ -202,12 +203,168 @@ def test_a_second_run_grades_only_what_changed(graded_class, tmp_path):
     shutil.copytree(submissions, tmp_path / "submissions", symlinks=True)
     shutil.copytree(out, tmp_path / "out")
     again = _batch(tmp_path / "submissions", tmp_path / "out")
-    assert again.returncode == 0 and f"graded 0, up to date {len(expected)}," in again.stderr, again.stderr[-2000:]
+    assert again.returncode == 0 and f"graded 0, skipped {len(expected)} (already graded" in again.stderr, again.stderr[-2000:]
     assert (tmp_path / "out" / "gradebook.csv").read_bytes() == (out / "gradebook.csv").read_bytes()
     shutil.copy(ROOT / "solutions" / "conv_output_size.py", tmp_path / "submissions" / "stub-folder" / "conv_output_size.py")
     changed = _batch(tmp_path / "submissions", tmp_path / "out")
-    assert changed.returncode == 0 and f"graded 1, up to date {len(expected) - 1}," in changed.stderr, changed.stderr[-2000:]
+    assert changed.returncode == 0 and f"graded 1, skipped {len(expected) - 1} (" in changed.stderr, changed.stderr[-2000:]
     assert _gradebook(tmp_path / "out")["stub-folder"]["conv_output_size"] == str(FULL["conv_output_size"])
+
+
+# --- a small class with a GitHub Classroom roster, on one fast exercise ----------------------
+
+ROSTER_EXERCISE = "conv_output_size"
+ROSTER_OPTIONS = ["--exercises", ROSTER_EXERCISE]
+# As GitHub Classroom exports it (every field quoted, a byte-order mark is tolerated): smith must not
+# take hw-1-bob-smith (the longest github_username suffix wins), Alice-L's case differs from her
+# folder's, carol submitted a zip named by her github user alone, dave never linked an account.
+ROSTER_CSV = (
+    '\ufeff"identifier","github_username","github_id","name"\n'
+    '"alice@uni.edu","Alice-L","101","Alice Liddell"\n'
+    '"bsmith","bob-smith","102","Bob Smith"\n'
+    '"smith","smith","103",""\n'
+    '"carol","carol","104","Carol Jones"\n'
+    '"dave","","","Dave Unlinked"\n'
+    '"erin@uni.edu","erin","105","Erin Ng"\n')
+POINTS = str(BY_NAME[ROSTER_EXERCISE].points)
+# Student, SIS Login ID, points, Final Points, Status: the whole gradebook, in its order.
+ROSTER_BOOK = [("Alice Liddell", "alice@uni.edu", POINTS, POINTS, "graded"), ("Bob Smith", "bsmith", "0", "0", "graded"),
+               ("Carol Jones", "carol", POINTS, POINTS, "graded"), ("Dave Unlinked", "dave", "0", "0", "no submission"),
+               ("Erin Ng", "erin@uni.edu", "0", "0", "no submission"),
+               ("hw-1-zed", "hw-1-zed", "", "", "not on the roster: hw-1-zed"), ("smith", "smith", "0", "0", "no submission")]
+
+
+def _book_rows(out: Path) -> list[tuple[str, ...]]:
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as file:
+        return [(row["Student"], row["SIS Login ID"], row[ROSTER_EXERCISE], row["Final Points"], row["Status"])
+                for row in csv.DictReader(file)]
+
+
+@pytest.fixture(scope="module")
+def roster_class(tmp_path_factory):
+    """Four submissions (two solutions, a stub, one not on the roster) graded with --roster:
+    (submissions, roster, out, the batch's CompletedProcess)."""
+    root = tmp_path_factory.mktemp("roster-class")
+    submissions, out, roster = root / "submissions", root / "out", root / "classroom_roster.csv"
+    submissions.mkdir()
+    _folder(submissions / "hw-1-alice-l", _solution_set())
+    _checkout(submissions / "hw-1-bob-smith", _stub_set())
+    _zip(submissions / "carol.zip", _solution_set())
+    _folder(submissions / "hw-1-zed", _solution_set())
+    roster.write_text(ROSTER_CSV, encoding="utf-8")
+    done = _batch(submissions, out, "--roster", str(roster), options=ROSTER_OPTIONS)
+    return submissions, roster, out, done
+
+
+def test_the_roster_names_every_student_as_the_lms_knows_them(roster_class):
+    """Name and identifier for each submission; 0 and "no submission" for a roster student without
+    one (dave, who never linked GitHub, too); blank points, "not on the roster" and exit status 2 for
+    a submission that matches nobody, named in the batch's last lines."""
+    _, _, out, done = roster_class
+    assert done.returncode == 2, done.stderr[-4000:]
+    assert _book_rows(out) == ROSTER_BOOK
+    assert "graded 4, skipped 0," in done.stderr and "no submission 3, not on the roster 1" in done.stderr
+    assert "(no github_username matches them): hw-1-zed." in done.stderr and "hw-1-zed" in done.stderr.splitlines()[-1]
+    assert sorted(p.name for p in (out / "reports").iterdir()) == ["carol", "hw-1-alice-l", "hw-1-bob-smith", "hw-1-zed"]
+
+
+def _stamps(out: Path) -> dict[str, tuple[int, int]]:
+    """Each report's verdict.json as (inode, mtime): a report written again is a new file."""
+    return {folder.name: ((folder / "verdict.json").stat().st_ino, (folder / "verdict.json").stat().st_mtime_ns)
+            for folder in (out / "reports").iterdir()}
+
+
+def test_a_rerun_skips_what_is_graded_and_force_grades_everyone_again(roster_class, tmp_path):
+    """Without --force a rerun grades nobody (every report untouched) and then only a changed
+    submission; with --force it grades every submission again."""
+    submissions, _, out, _ = roster_class
+    shutil.copytree(submissions, tmp_path / "submissions", symlinks=True)
+    shutil.copytree(out, tmp_path / "out")
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    before = _stamps(out)
+    again = _batch(submissions, out, options=ROSTER_OPTIONS)
+    assert again.returncode == 0 and "graded 0, skipped 4 (already graded" in again.stderr, again.stderr[-2000:]
+    assert "--force to regrade" in again.stderr and _stamps(out) == before
+    shutil.copy(ROOT / "solutions" / f"{ROSTER_EXERCISE}.py", submissions / "hw-1-bob-smith" / "exercises")
+    changed = _batch(submissions, out, options=ROSTER_OPTIONS)
+    assert changed.returncode == 0 and "graded 1, skipped 3 (already graded" in changed.stderr, changed.stderr[-2000:]
+    after = _stamps(out)
+    assert [name for name in before if after[name] != before[name]] == ["hw-1-bob-smith"]
+    assert _gradebook(out)["hw-1-bob-smith"][ROSTER_EXERCISE] == POINTS
+    forced = _batch(submissions, out, "--force", options=ROSTER_OPTIONS)
+    assert forced.returncode == 0 and "graded 4, skipped 0," in forced.stderr, forced.stderr[-2000:]
+    final = _stamps(out)
+    assert sorted(final) == sorted(before) and all(final[name] != after[name] for name in final)
+    assert [row["Status"] for row in _gradebook(out).values()] == ["graded"] * 4
+
+
+def test_roster_shards_merged_give_the_single_runs_gradebook(roster_class, tmp_path):
+    """Three shards with the roster, merged: the unsharded gradebook byte for byte, each student
+    without a submission written once, by the shard its identifier hashes to. (The reports are
+    copied in first, so the shards grade nothing again.)"""
+    submissions, roster, single, _ = roster_class
+    folders = []
+    for index in range(3):
+        folder = tmp_path / f"shard-{index}"
+        shutil.copytree(single / "reports", folder / "reports")
+        done = _batch(submissions, folder, "--roster", str(roster), "--shard", f"{index}/3", options=ROSTER_OPTIONS)
+        assert done.returncode in (0, 2) and "graded 0," in done.stderr, done.stderr[-2000:]
+        assert (done.returncode == 2) == any(row[1] == "hw-1-zed" for row in _book_rows(folder))
+        assert all(batch.shard_of(row[1], 3) == index for row in _book_rows(folder))
+        folders.append(folder)
+    assert sorted(row for folder in folders for row in _book_rows(folder)) == sorted(ROSTER_BOOK)
+    merged = _merge(*folders, out=tmp_path / "merged")
+    assert merged.returncode == 2, merged.stderr[-2000:]  # hw-1-zed's blank points
+    assert (tmp_path / "merged" / "gradebook.csv").read_bytes() == (single / "gradebook.csv").read_bytes()
+    assert sorted(p.name for p in (tmp_path / "merged" / "reports").iterdir()) == sorted(
+        p.name for p in (single / "reports").iterdir())
+    manifest = json.loads((folders[1] / "manifest.json").read_text(encoding="utf-8"))
+    manifest["roster"] = None
+    (folders[1] / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    refused = _merge(*folders, out=tmp_path / "refused")
+    assert refused.returncode != 0 and "different rosters" in refused.stderr
+
+
+def _roster(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "roster.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", "is empty; expected GitHub Classroom's roster export"),
+    ('"Student","ID","SIS Login ID"\n"Alice","1","alice"\n', "has no column identifier and no column github_username"),
+    ('"identifier","github_id","name"\n"alice","1","Alice"\n', "has no column github_username (its header is identifier,"),
+    ('"identifier","github_username","github_id","name"\n', "lists no student"),
+    ('"identifier","github_username","github_id","name"\n"a","Bob","1",""\n"b","bob","2",""\n',
+     "the github_username bob is on line 2 (a) and on line 3 (b); a GitHub account can belong to one student only"),
+    ('"identifier","github_username","github_id","name"\n"a@x.org","u1","1",""\n"A@x.org","u2","2",""\n',
+     "the identifier A@x.org is on line 2 and on line 3; each student must be on the roster once"),
+    ('"identifier","github_username","github_id","name"\n"","u1","1","Al"\n', "line 2 has no identifier"),
+])
+def test_a_malformed_roster_is_refused_with_what_is_expected(tmp_path, text, words):
+    with pytest.raises(SystemExit, match=re.escape(words)):
+        batch.read_roster(_roster(tmp_path, text))
+
+
+def test_the_batch_refuses_a_malformed_roster_before_grading(tmp_path):
+    (tmp_path / "submissions" / "hw-alice").mkdir(parents=True)
+    roster = _roster(tmp_path, '"identifier","github_username"\n"a","alice"\n"b","Alice"\n')
+    done = _batch(tmp_path / "submissions", tmp_path / "out", "--roster", str(roster), options=ROSTER_OPTIONS)
+    assert done.returncode == 1 and "github_username Alice is on line 2 (a) and on line 3 (b)" in done.stderr
+    assert not (tmp_path / "out" / "reports").exists()
+
+
+def test_submissions_match_the_longest_github_username_suffix(tmp_path):
+    roster = batch.read_roster(_roster(tmp_path, '"identifier","github_username","github_id","name"\n'
+                                                 '"s1","smith","",""\n"s2","bob-smith","",""\n"s3","","",""\n'
+                                                 '"s4","Ann","",""\n'))
+    names = ["hw-1-bob-smith", "hw-1-smith", "ANN", "s3", "hw-1-annie", "bob-smith-x"]
+    owners = batch.match_roster([batch.Submission(n, tmp_path / n) for n in names], roster)
+    assert {n: o and o.identifier for n, o in owners.items()} == {
+        "hw-1-bob-smith": "s2", "hw-1-smith": "s1", "ANN": "s4", "s3": "s3", "hw-1-annie": None, "bob-smith-x": None}
+    with pytest.raises(SystemExit, match="hw-1-smith and hw-2-smith are both s1's"):
+        batch.match_roster([batch.Submission(n, tmp_path / n) for n in ("hw-1-smith", "hw-2-smith")], roster)
 
 
 # --- shards and merge ------------------------------------------------------------------------
