@@ -274,7 +274,7 @@ class RemoteLayer(torch.nn.Module):
 
     def forward(self, *args, **kwargs):
         session, handle = self._d2l_remote[:2]
-        result = RemoteFunction(session, ["$object", str(handle)])(self._d2l_state(), *args, **kwargs)
+        result = RemoteFunction(session, ["$object", str(handle)])(wire.object_state(self), *args, **kwargs)
         if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
             raise WorkerFault("fault", "the worker's answer to a forward pass is not (output, state)")
         self._d2l_load(result[1])
@@ -315,17 +315,6 @@ class RemoteLayer(torch.nn.Module):
                 owner._buffers[key] = tensor
         elif owner.__dict__.get(key) is not tensor:
             owner.__dict__[key] = tensor
-
-    def _d2l_state(self) -> dict:
-        """This module's tensors, in the worker's layout (grader.worker.wire.object_state)."""
-        state = {"training": [], "params": [], "buffers": [], "attrs": []}
-        for path, owner in self.named_modules(remove_duplicate=False):
-            prefix = f"{path}." if path else ""
-            state["training"].append([path, owner.training])
-            state["params"] += [[prefix + key, t] for key, t in owner._parameters.items() if t is not None]
-            state["buffers"] += [[prefix + key, t] for key, t in owner._buffers.items() if t is not None]
-            state["attrs"] += [[prefix + key, t] for key, t in vars(owner).items() if isinstance(t, torch.Tensor)]
-        return state
 
 
 def _materialize(value):

@@ -6,11 +6,9 @@ import torch
 import torch.nn.functional as F
 
 from grader.failures import Mistake
-from tests.common.calls import call as call_code
 from tests.common.mistakes import diagnose
-from tests.common.report import is_close
-from tests.batch_norm.hints import (  # noqa: F401 - the mistakes shared with the public checks
-    DIMS_ALL, DIMS_BATCH_ONLY, EN_EDITION, EPS_OUTSIDE, GAMMA_BETA_SWAPPED, MODE, NAIVE_VARIANCE, NO_KEEPDIM, NOT_PARAMETERS,
+from tests.batch_norm.hints import (  # noqa: F401 - the mistakes and helpers shared with the public checks
+    call, matches, DIMS_ALL, DIMS_BATCH_ONLY, EN_EDITION, EPS_OUTSIDE, GAMMA_BETA_SWAPPED, MODE, NAIVE_VARIANCE, NO_KEEPDIM, NOT_PARAMETERS,
     NOT_RETURNED, ONE_BRANCH, UNBIASED)
 
 MOVING_SHAPE = Mistake("batch_norm.moving_shape_changed", (
@@ -138,23 +136,6 @@ def training_mistake(Y, X, gamma, beta, eps, moving_mean=None, moving_var=None, 
         candidates.append((MODE, lambda: normalized(X, gamma, beta, moving_mean, moving_var, eps)))
     candidates = [(m, lambda make=make: make().expand_as(X.double().cpu())) for m, make in candidates]
     return diagnose(Y, candidates, rtol=rtol, atol=atol, expected=training_output(X, gamma, beta, eps))
-
-
-def matches(actual, expected, rtol=1e-4, atol=1e-4) -> bool:
-    return is_close(actual, expected, rtol, atol)
-
-
-def call(fn, *args, what: str, **kwargs):
-    """Call the code under test; an exception fails the check in words, naming the mistake it shows."""
-    def explain(error):
-        if isinstance(error, (UnboundLocalError, NameError)):
-            return ONE_BRANCH
-        X = args[0] if args and isinstance(args[0], torch.Tensor) else None
-        if X is not None and len(args) >= 3 and X.dim() == 4 and torch.is_grad_enabled() and X.device.type != "meta":
-            return diagnose(error, [(NO_KEEPDIM, lambda: _no_keepdim(X, args[1], args[2], 1e-5))])
-        return None
-
-    return call_code(fn, *args, what=what, explain=explain, **kwargs)
 
 
 def function_trains(impl, X: torch.Tensor) -> bool:
