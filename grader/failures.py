@@ -76,6 +76,12 @@ class CheckFailure(AssertionError):
             self._mistake = self._check(found)
         return self._mistake
 
+    def name_no_mistake(self, why: str) -> None:
+        """Name no likely mistake after all, and say why (under the summary)."""
+        self._mistake, self._resolved = None, True
+        self.summary = f"{self.summary}\n{why}"
+        self.args = (self.summary,)
+
     @staticmethod
     def _check(mistake):
         if mistake is not None and not isinstance(mistake, Mistake):

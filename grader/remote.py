@@ -67,6 +67,10 @@ class Session:
         self.calls = 0
         self.watch: tuple[str, ...] = ()  # forbidden calls the worker reports (tests/common/forbidden.py)
         self.seen: dict[str, str] = {}
+        # Globals of the student's file that a call changed (grader/worker/serve.py's module_state):
+        # code that keeps state gives results that depend on the calls before, so no hint names a
+        # mistake for it (tests/conftest.py).
+        self.kept_state: set[str] = set()
 
     # -- the connection
 
@@ -149,6 +153,9 @@ class Session:
                   "default_device": str(torch.get_default_device())}
         reply, buffers = self._exchange(header, values, what=what)
         self._keep_output(reply)
+        kept = reply.get("kept_state")
+        if isinstance(kept, list):
+            self.kept_state.update(str(name)[:80] for name in kept[:20])
         if self.watch and "seen" in reply:
             seen = wire.decode(reply["seen"], buffers)
             if isinstance(seen, dict):

@@ -207,6 +207,21 @@ def pytest_pyfunc_call(pyfuncitem):
         return (yield)
     except Flaky:
         raise CheckFailure(STATEFUL) from None
+    except CheckFailure as failure:
+        kept = _kept_state(pyfuncitem)
+        if kept and failure.mistake is not None:
+            failure.name_no_mistake(KEPT_STATE.format(names=", ".join(sorted(kept))))
+        raise
+
+
+KEPT_STATE = ("(no likely mistake is named: a call of your code changed {names} in your file, so what it gives "
+              "depends on the calls before it; keep no state between calls)")
+
+
+def _kept_state(item) -> set[str]:
+    """The globals of the student's file that a call changed, when its code runs in a worker."""
+    session = getattr(item.funcargs.get("impl"), "_session", None)
+    return set(getattr(session, "kept_state", ()))
 
 
 def _check_id(item) -> str:

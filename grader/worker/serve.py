@@ -24,6 +24,7 @@ import socket
 import sys
 import tempfile
 import traceback
+import types
 
 import torch
 
@@ -247,9 +248,10 @@ class Child:
             except wire.WireError as error:
                 wire.send(self.sock, {"op": "fault", "message": str(error)})
 
-    def _reply_raised(self, error: BaseException, values: dict | None = None, aliases=None) -> None:
-        wire.send(self.sock, {"op": "raised", **describe_error(error, self.limits), "output": read_output()}, values,
-                  aliases=aliases)
+    def _reply_raised(self, error: BaseException, values: dict | None = None, aliases=None,
+                      kept_state: list[str] = ()) -> None:
+        wire.send(self.sock, {"op": "raised", **describe_error(error, self.limits), "output": read_output(),
+                              "kept_state": list(kept_state)}, values, aliases=aliases)
 
     def _load(self, header: dict) -> None:
         path, name = header["path"], header["name"]
@@ -310,13 +312,15 @@ class Child:
         default = header.get("default_device")
         device = torch.device(default) if default in ("meta", "cuda", "cuda:0", "mps") else _null()
         watch = Watch([rule for rule in header.get("watch", []) if isinstance(rule, str)])
+        state_before = module_state(self.module)
         try:
             with torch.set_grad_enabled(bool(header.get("grad_enabled"))), modes, device, watch:
                 result = self._target(header["target"])(*args, **kwargs)
         except BaseException as error:  # noqa: BLE001
             self._reply_raised(error, {"after": _after(inputs, before), "rng": torch.get_rng_state(),
                                        "lists": _lists_after(lists, lists_before), "seen": watch.seen},
-                               aliases={id(t): i for i, t in enumerate(inputs)})
+                               aliases={id(t): i for i, t in enumerate(inputs)},
+                               kept_state=changed_state(state_before, module_state(self.module)))
             return
         aliases = {id(t): i for i, t in enumerate(inputs)}
         outputs = [t for t in wire.tensors_in(result) if id(t) not in aliases]
@@ -329,7 +333,8 @@ class Child:
         buffers_out = {"result": result, "after": _after(inputs, before), "rng": torch.get_rng_state(),
                        "lists": _lists_after(lists, lists_before), "seen": watch.seen}
         try:
-            wire.send(self.sock, {"op": "returned", "needs_grad": needs_grad, "depends": depends, "output": read_output()},
+            wire.send(self.sock, {"op": "returned", "needs_grad": needs_grad, "depends": depends, "output": read_output(),
+                                  "kept_state": changed_state(state_before, module_state(self.module))},
                       buffers_out,
                       objects=self._keep, aliases=aliases)
         except wire.WireError as error:
@@ -353,6 +358,74 @@ class Child:
             self._reply_raised(error)
             return
         wire.send(self.sock, {"op": "grads"}, {"grads": list(found)})
+
+
+# --- state the submission keeps between calls -----------------------------------------
+
+_DEPTH, _ITEMS = 3, 256  # how far into containers the fingerprint looks
+
+
+def module_state(module) -> dict[str, object]:
+    """A fingerprint of what a call could leave behind in the student's module: each global
+    (not an imported module) with the contents of its containers, a function's defaults,
+    attributes and closure, a class's attributes, an object's attributes, a tensor's identity
+    and in-place version. Two fingerprints differ when a call changed any of it."""
+    if module is None:
+        return {}
+    return {name: _safely(value) for name, value in vars(module).items()
+            if not name.startswith("__") and not issubclass(type(value), types.ModuleType)}
+
+
+def _safely(value):
+    try:
+        return _digest(value, 0)
+    except Exception:  # noqa: BLE001 - an object whose attributes cannot be read is known by its identity
+        return ("unreadable", type(value).__name__, id(value))
+
+
+def changed_state(before: dict, after: dict) -> list[str]:
+    """The globals whose fingerprint a call changed, added or removed."""
+    return sorted(name for name in before.keys() | after.keys() if before.get(name, _MISSING) != after.get(name, _MISSING))
+
+
+_MISSING = object()
+
+
+def _digest(value, depth: int):
+    if isinstance(value, torch.Tensor):
+        return ("tensor", id(value), value._version, tuple(value.shape), str(value.dtype))
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return value
+    if depth >= _DEPTH:
+        return ("deep", type(value).__name__, id(value))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_digest(v, depth + 1) for v in list(value)[:_ITEMS]]
+        return (type(value).__name__, len(value), tuple(sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items))
+    if isinstance(value, dict):
+        return ("dict", len(value), tuple((_digest(k, depth + 1), _digest(v, depth + 1)) for k, v in list(value.items())[:_ITEMS]))
+    if isinstance(value, types.FunctionType):
+        cells = tuple(_cell(c, depth) for c in value.__closure__ or ())
+        return ("function", _digest(value.__defaults__, depth + 1), _digest(value.__kwdefaults__, depth + 1),
+                _digest(vars(value), depth + 1), cells)
+    if isinstance(value, (types.BuiltinFunctionType, types.MethodWrapperType)):
+        return ("builtin", id(value))
+    if hasattr(value, "cache_info") and callable(value.cache_info):  # functools.lru_cache / cache
+        try:
+            return ("cached", value.cache_info().currsize, _digest(getattr(value, "__wrapped__", None), depth + 1))
+        except Exception:  # noqa: BLE001
+            return ("cached", id(value))
+    if isinstance(value, type):
+        attrs = {k: v for k, v in vars(value).items() if not k.startswith("__")}
+        return ("class", id(value), _digest(attrs, depth + 1))
+    attrs = getattr(value, "__dict__", None)
+    return ("object", type(value).__name__, id(value), _digest(dict(attrs), depth + 1) if isinstance(attrs, dict) else None)
+
+
+def _cell(cell, depth: int):
+    try:
+        return _digest(cell.cell_contents, depth + 1)
+    except ValueError:  # an empty cell
+        return None
 
 
 def _inputs_reached(tensor: torch.Tensor, inputs: list[torch.Tensor]) -> list[int]:
