@@ -73,6 +73,13 @@ def _reopen(duplicate) -> object:
 
 def _check(argv: list[str], quiet: bool, handed: dict | None) -> None:
     os.setsid()
+    # Die with the forkserver, which ends with grade (a checker leads its own session, so
+    # nothing else would stop it), and let no worker of the weaker mode, same user, open
+    # this process's memory.
+    from grader.worker import serve  # torch: imported by the forkserver already, never by grade itself
+
+    serve.die_with_parent()
+    serve.not_dumpable()
     sandbox.HANDED = handed
     if quiet:
         devnull = os.open(os.devnull, os.O_WRONLY)

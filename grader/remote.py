@@ -75,7 +75,11 @@ class Session:
     # -- the connection
 
     def _connect(self) -> None:
-        self.sock = self.box.spawn(self.limits, self.exercise)
+        try:
+            self.sock = self.box.spawn(self.limits, self.exercise)
+        except sandbox.SpawnRefused as error:
+            raise WorkerFault("stopped", f"no fresh worker could start for {self.file_name} ({error}): code of this "
+                                         "submission run before changed the sandbox's temporary directory") from None
         header, _ = self._exchange({"op": "load", "path": self.box.path_inside(self.path), "name": self.module_name},
                                    what=f"importing {self.file_name}")
         self._keep_output(header)
@@ -107,9 +111,9 @@ class Session:
         timeout = min(self.limits.call_s, left)
         start = time.monotonic()
         try:
-            wire.send(self.sock, header, values)
             self.sock.settimeout(timeout)
-            reply = wire.receive(self.sock)
+            wire.send(self.sock, header, values)
+            reply = wire.receive(self.sock, deadline=start + timeout)
         except (TimeoutError, OSError, EOFError, wire.WireError) as error:
             self.spent += time.monotonic() - start
             self._lost()

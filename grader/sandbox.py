@@ -42,6 +42,11 @@ class SandboxError(Exception):
     """The sandbox could not start or stopped answering: a fault of the grader, not of the student."""
 
 
+class SpawnRefused(Exception):
+    """The zygote could not start a worker because of what code it ran before left (a temporary
+    directory it cannot use): the submission's fault, not the grader's."""
+
+
 @functools.cache
 def bwrap() -> str | None:
     found = shutil.which("bwrap")
@@ -267,6 +272,9 @@ class Sandbox:
                               timeout=60)
         finally:
             theirs.close()
+        if "refused" in reply:
+            ours.close()
+            raise SpawnRefused(str(reply["refused"]))
         self.children.append(reply["pid"])
         return ours
 

@@ -18,7 +18,6 @@ import os
 import random
 import resource
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -49,6 +48,7 @@ def zygote() -> None:
     children: dict[socket.socket, set[int]] = {controls[0]: set()}
     workdirs: dict[int, str] = {}  # each child's own directory under the temporary directory
     own_files = set(os.listdir(tempfile.gettempdir()))  # what the zygote itself left there
+    mode = os.stat(tempfile.gettempdir()).st_mode & 0o7777  # a child may change it
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     while controls:
         for control in select.select(controls, [], [])[0]:
@@ -58,12 +58,19 @@ def zygote() -> None:
                 message, fds = b"", []
             if not message:
                 _detach(control, controls, children)
-                _clear_temporary(own_files, children, workdirs)
+                _clear_temporary(own_files, children, workdirs, mode)
                 continue
             request = json.loads(message)
             if request["op"] == "spawn":
                 _prepare(request.get("exercise"))
-                workdir = tempfile.mkdtemp(prefix="exercise-")
+                try:
+                    _restore_mode(tempfile.gettempdir(), mode)
+                    workdir = tempfile.mkdtemp(prefix="exercise-")
+                except OSError as error:  # only code run here before can have made it unusable
+                    for fd in fds:
+                        os.close(fd)
+                    control.send(json.dumps({"refused": f"no working directory: {error}"}).encode())
+                    continue
                 pid = os.fork()
                 if pid == 0:
                     for each in controls:
@@ -83,7 +90,7 @@ def zygote() -> None:
                 spared = set().union(*(pids for other, pids in children.items() if other is not control))
                 children[control].clear()
                 killed = _reap(spared)
-                _clear_temporary(own_files, children, workdirs)
+                _clear_temporary(own_files, children, workdirs, mode)
                 control.send(json.dumps({"reaped": killed}).encode())
             elif request["op"] == "ping":
                 control.send(b'{"pong": true}')
@@ -97,37 +104,70 @@ def _detach(control: socket.socket, controls: list, children: dict) -> None:
     control.close()
 
 
-def _clear_temporary(own_files: set[str], children: dict, workdirs: dict[int, str]) -> None:
+def _clear_temporary(own_files: set[str], children: dict, workdirs: dict[int, str], mode: int) -> None:
     """Remove what finished children left in the temporary directory (a small tmpfs in the
-    sandbox): one exercise that fills it must not leave the next without room for its output."""
+    sandbox), and give it back its permissions: one exercise that fills it, locks it or buries
+    a tree in it must not leave the next one without room for its output."""
     live = set().union(*children.values())
     for pid in [pid for pid in workdirs if pid not in live]:
         del workdirs[pid]
     keep = own_files | {os.path.basename(workdirs[pid]) for pid in live}
     top = tempfile.gettempdir()
+    _restore_mode(top, mode)
     for name in os.listdir(top):
         if name not in keep:
-            path = os.path.join(top, name)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, onerror=_writable_then_retry)
-            else:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
+            _remove(top, name)
 
 
-def _writable_then_retry(remove, path, _) -> None:
-    """A child may have taken away its own write permission on what it made."""
+def _restore_mode(path: str, mode: int) -> None:
     try:
-        os.chmod(os.path.dirname(path), 0o700)
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.chmod(path, 0o700)
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            remove(path)
+        if os.stat(path).st_mode & 0o7777 != mode:
+            os.chmod(path, mode)
     except OSError:
         pass
+
+
+def _remove(top: str, name: str, budget: int = 1_000_000) -> None:
+    """Remove ``top/name``, however deep, whatever its permissions. Each directory met is first
+    moved up into ``top`` under a new name and emptied there, so that neither the stack (a
+    recursive walk overflows on a tree thousands of levels deep) nor the open files nor the
+    path length grow with the depth."""
+    base = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    pending, made = [name], 0
+    try:
+        while pending and budget > 0:
+            budget -= 1
+            current = pending.pop()
+            try:
+                fd = os.open(current, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=base)
+            except OSError:  # a file, a link, or gone
+                _quietly(os.unlink, current, dir_fd=base)
+                continue
+            try:
+                _quietly(os.fchmod, fd, 0o700)
+                for entry in list(os.scandir(fd)):
+                    if entry.is_dir(follow_symlinks=False):
+                        made += 1
+                        hoisted = f".removing-{os.getpid()}-{made}"
+                        if _quietly(os.rename, entry.name, hoisted, src_dir_fd=fd, dst_dir_fd=base):
+                            pending.append(hoisted)
+                    else:
+                        _quietly(os.unlink, entry.name, dir_fd=fd)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+            _quietly(os.rmdir, current, dir_fd=base)
+    finally:
+        os.close(base)
+
+
+def _quietly(operation, *args, **kwargs) -> bool:
+    try:
+        operation(*args, **kwargs)
+        return True
+    except OSError:
+        return False
 
 
 def _kill_session(pid: int) -> None:
@@ -179,7 +219,7 @@ def _session(pid: int) -> int | None:
 
 
 def _child(sock: socket.socket, limits: dict, workdir: str) -> None:
-    _die_with_parent()
+    die_with_parent()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()
     os.chdir(workdir)
@@ -593,7 +633,19 @@ def _prewarm() -> None:
         torch.nn.Linear(2, 2)
 
 
-def _die_with_parent() -> None:
+def not_dumpable() -> None:
+    """Make this process (and the children it forks) not dumpable: then no other process of the
+    same user can open its /proc/PID/mem, which a child could otherwise write the zygote's
+    memory through (seccomp refuses ptrace and process_vm_writev, not open)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass  # not Linux
+
+
+def die_with_parent() -> None:
     """Ask Linux to kill this process when its parent dies: without bubblewrap's pid namespace,
     nothing else stops a child that loops forever once the checker is gone."""
     try:
@@ -607,7 +659,8 @@ def _die_with_parent() -> None:
 def main(prepare: tuple[str, ...] = ()) -> None:
     """Start the zygote; ``prepare`` names the exercises whose scenarios it imports at once,
     before its first request (while the checker itself is still starting)."""
-    _die_with_parent()
+    die_with_parent()
+    not_dumpable()
     torch.set_num_threads(1)
     _prewarm()
     for exercise in prepare:

@@ -12,6 +12,7 @@ import json
 import math
 import socket
 import struct
+import time
 
 import torch
 
@@ -379,16 +380,18 @@ def send(sock: socket.socket, header: dict, values: dict | None = None, objects=
     sock.sendall(_LENGTH.pack(len(text), total) + text + b"".join(buffers))
 
 
-def receive(sock: socket.socket) -> tuple[dict, list[memoryview]]:
-    """One message: its header and its buffers (decode ``header["value"]`` with :func:`decode`)."""
-    header_length, total = _LENGTH.unpack(_read(sock, _LENGTH.size))
+def receive(sock: socket.socket, deadline: float | None = None) -> tuple[dict, list[memoryview]]:
+    """One message: its header and its buffers (decode ``header["value"]`` with :func:`decode`).
+    With a ``deadline`` (time.monotonic()), the whole message must have arrived by then, or
+    TimeoutError: a sender that trickles a byte at a time cannot stretch a call's limit."""
+    header_length, total = _LENGTH.unpack(_read(sock, _LENGTH.size, deadline))
     if header_length > MAX_HEADER or total > MAX_BUFFERS:
         raise WireError(f"a message of {header_length + total} bytes is over the limit")
-    header = json.loads(_read(sock, header_length))
+    header = json.loads(_read(sock, header_length, deadline))
     lengths = header.get("buffers", [])
     if not isinstance(header, dict) or not all(type(n) is int and n >= 0 for n in lengths) or sum(lengths) != total:
         raise WireError("a message whose buffers do not add up")
-    payload = memoryview(_read(sock, total))
+    payload = memoryview(_read(sock, total, deadline))
     buffers, start = [], 0
     for n in lengths:
         buffers.append(payload[start:start + n])
@@ -396,9 +399,14 @@ def receive(sock: socket.socket) -> tuple[dict, list[memoryview]]:
     return header, buffers
 
 
-def _read(sock: socket.socket, n: int) -> bytes:
+def _read(sock: socket.socket, n: int, deadline: float | None = None) -> bytes:
     chunks, left = [], n
     while left:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the message did not arrive in time")
+            sock.settimeout(remaining)
         chunk = sock.recv(min(left, 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the connection")

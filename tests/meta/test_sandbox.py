@@ -3,13 +3,15 @@ one): a child cannot signal any other process, a checker's clean-up spares the o
 checker's children, and what a finished child left in the temporary directory is removed."""
 from __future__ import annotations
 
+import os
 import textwrap
+import time
 
 import pytest
 
 from grader import sandbox
 from grader.catalog import Limits
-from grader.remote import RemoteModule, Session
+from grader.remote import RemoteModule, Session, WorkerFault
 from grader.sandbox import SUBMISSION_ROOT, Sandbox
 
 MODES = ["rlimits"] + (["bwrap"] if sandbox.mode()[0] == "bwrap" else [])
@@ -58,12 +60,46 @@ def litter():
 
 
 def leftovers():
-    top = tempfile.gettempdir()
-    return [name for name in ("left-behind.txt", "locked") if os.path.exists(os.path.join(top, name))]
+    """What is in the temporary directory besides the workers' own folders (and torch's cache)."""
+    return sorted(name for name in os.listdir(tempfile.gettempdir()) if not name.startswith(("exercise-", "torchinductor_")))
 
 
 def sees(pid):
     return os.path.exists(f"/proc/{pid}")
+
+
+def parent_memory():
+    """Try to open the zygote's memory for writing: what happened."""
+    try:
+        with open(f"/proc/{os.getppid()}/mem", "r+b"):
+            return "opened"
+    except PermissionError:
+        return "refused"
+
+
+def vandalize():
+    """Bury a tree 3000 levels deep in the temporary directory, then make that directory read-only."""
+    top = tempfile.gettempdir()
+    fd = os.open(top, os.O_RDONLY)
+    for _ in range(3000):
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(fd)
+    os.chmod(top, 0o555)
+    return "done"
+
+
+def trickle():
+    """Announce a large reply on the worker's own socket, then send it a byte at a time."""
+    import gc, struct, time
+    from grader.worker import serve, wire
+    sock = next(o for o in gc.get_objects() if isinstance(o, serve.Child)).sock
+    sock.sendall(wire._LENGTH.pack(1 << 20, 0))
+    while True:
+        time.sleep(0.1)
+        sock.sendall(b" ")
 '''
 
 
@@ -134,3 +170,33 @@ def test_a_departed_checkers_children_are_killed(shared):
         if not watcher.sees(pid):
             break
     assert not watcher.sees(pid), f"the abandoned child {pid} still runs"
+
+
+def test_a_reply_that_trickles_in_still_ends_at_the_call_limit(shared):
+    """The call limit covers the whole reply: a worker sending a byte every 0.1 s is cut off at call_s."""
+    path, first, _ = shared
+    session = Session(first, path, "probe", "probe.py", Limits(call_s=2, exercise_s=60))
+    start = time.monotonic()
+    with pytest.raises(WorkerFault, match="more than 2 s"):
+        RemoteModule(session).trickle()
+    assert time.monotonic() - start < 10
+
+
+def test_a_child_cannot_open_the_zygotes_memory(shared):
+    """/proc/<zygote>/mem cannot be opened from a worker (the zygote is not dumpable)."""
+    path, first, _ = shared
+    if first.mode == "rlimits" and os.geteuid() == 0:
+        pytest.skip("the weaker mode runs the worker as the grading user, here root, whom nothing refuses")
+    assert _worker(first, path).parent_memory() == "refused"
+
+
+def test_a_vandalized_temporary_directory_is_repaired(shared):
+    """After a child buries a deep tree and locks the temporary directory, the next worker starts and finds it clean."""
+    path, first, second = shared
+    bystander = _worker(second, path)
+    assert bystander.count() == 1
+    vandal = _worker(first, path)
+    assert vandal.vandalize() == "done"
+    vandal._session.close()
+    assert _worker(first, path).leftovers() == []
+    assert bystander.count() == 2, "the zygote died cleaning up, and the other checker's worker with it"
