@@ -39,12 +39,23 @@ def _dotted(node: ast.AST) -> list[str] | None:
     return None
 
 
-def scan(source: str, rules) -> dict[str, tuple[int, str]]:
-    """rule -> (line, the name as written) for each forbidden call the source names."""
+UNREADABLE = "a file Python cannot parse"
+
+
+def _parse(source: str | bytes) -> ast.AST | None:
+    """The file as Python reads it: from bytes, a byte-order mark and a coding line are honoured."""
     try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return {}
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def scan(source: str | bytes, rules) -> dict[str, tuple[int, str]]:
+    """rule -> (line, the name as written) for each forbidden call the source names. A source
+    that does not parse is reported, never passed: a scan that saw nothing proves nothing."""
+    tree = _parse(source)
+    if tree is None:
+        return {UNREADABLE: (0, "it")} if rules else {}
     aliases = _imports(tree)
     found: dict[str, tuple[int, str]] = {}
     for node in ast.walk(tree):
@@ -68,3 +79,90 @@ def scan(source: str, rules) -> dict[str, tuple[int, str]]:
         for rule in matches(resolved, rules):
             found.setdefault(rule, (node.lineno, written))
     return found
+
+
+# --- tampering: what no exercise needs, and what reaches into the grader or the interpreter ---
+
+# Modules (and names in them) that reach the grader's own code, torch's dispatch machinery, or
+# the interpreter's frames, objects and imports. The worker runs the checks' probes and watch
+# beside the student's code: with these, code can rewrite what they record or switch them off.
+TAMPERING_MODULES = {
+    "grader": "the grader's own code", "tests": "the checks' own code",
+    "importlib": "imports by name", "builtins": "the interpreter's builtins", "gc": "every live object",
+    "ctypes": "raw memory", "inspect": "the caller's frames", "sys.modules": "every imported module",
+    "sys._getframe": "the caller's frames", "marshal": "code objects", "socket": "the grader's socket",
+    "subprocess": "new processes", "multiprocessing": "new processes",
+    "torch.overrides": "torch's function hooks", "torch.utils._python_dispatch": "torch's dispatch hooks",
+}
+TAMPERING_BUILTINS = {"__import__": "imports by name", "eval": "code made from strings",
+                      "exec": "code made from strings", "compile": "code made from strings",
+                      "globals": "a module's namespace", "vars": "an object's namespace",
+                      "breakpoint": "the debugger"}
+TAMPERING_DUNDERS = {"__dict__", "__globals__", "__code__", "__closure__", "__subclasses__", "__builtins__",
+                     "__getattribute__", "__import__", "__loader__", "__spec__"}
+NAME_FUNCTIONS = ("getattr", "setattr", "delattr", "hasattr")
+
+
+def scan_tampering(source: str | bytes) -> tuple[int, str, str] | None:
+    """(line, what is written, why it is refused) for the first construct of the source that
+    reaches into the grader, torch's internals or the interpreter; None when there is none.
+
+    Refused: importing or naming TAMPERING_MODULES; the builtins of TAMPERING_BUILTINS; the
+    introspective attributes of TAMPERING_DUNDERS; a private attribute (``x._name``) of
+    anything but ``self`` or ``cls``; getattr and its kin with a name that is not a plain
+    public string. None of it is needed by any exercise, and each is a way around the checks."""
+    tree = _parse(source)
+    if tree is None:
+        return (0, "the file", UNREADABLE)
+    aliases = _imports(tree)
+    found = []
+    for node in ast.walk(tree):
+        why = _tampering(node, aliases)
+        if why is not None:
+            found.append((getattr(node, "lineno", 0), *why))
+    return min(found) if found else None
+
+
+def _tampering(node: ast.AST, aliases: dict[str, str]) -> tuple[str, str] | None:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+            [f"{node.module}.{a.name}" for a in node.names] if node.module and not node.level else [".relative"])
+        for name in names:
+            if name == ".relative":
+                return "a relative import", "the modules beside the file"
+            reason = _module_reason(name)
+            if reason:
+                return f"import {name}", reason
+        return None
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in TAMPERING_BUILTINS \
+            and node.id not in aliases:
+        return node.id, TAMPERING_BUILTINS[node.id]
+    if isinstance(node, ast.Attribute):
+        parts = _dotted(node)
+        if parts and parts[0] in aliases:
+            reason = _module_reason(".".join([aliases[parts[0]], *parts[1:]]))
+            if reason:
+                return ".".join(parts), reason
+        if node.attr in TAMPERING_DUNDERS:
+            return f".{node.attr}", "an object's internals"
+        if node.attr.startswith("_") and not node.attr.startswith("__") and not (
+                isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+            return f".{node.attr}", "a private attribute of an object that is not this class's own"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in NAME_FUNCTIONS \
+            and len(node.args) >= 2:
+        name = node.args[1]
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+            return f"{node.func.id}(..., <a name computed at run time>)", "attributes found by name"
+        if name.value.startswith("_") and not (isinstance(node.args[0], ast.Name) and node.args[0].id in ("self", "cls")):
+            return f"{node.func.id}(..., {name.value!r})", "a private attribute"
+    return None
+
+
+def _module_reason(dotted: str) -> str | None:
+    for module, reason in TAMPERING_MODULES.items():
+        if dotted == module or dotted.startswith(module + "."):
+            return reason
+    head, _, rest = dotted.partition(".")
+    if head == "torch" and any(part.startswith("_") and not part.startswith("__") for part in rest.split(".")):
+        return "torch's private internals"
+    return None

@@ -9,15 +9,27 @@ from __future__ import annotations
 
 from grader.catalog import BY_NAME
 from grader.failures import ForbiddenCall
-from grader.forbidden import scan
+from grader.forbidden import scan, scan_tampering
 from grader.worker.watch import Watch
 
 
-def check_no_forbidden_calls(impl, candidate, run) -> None:
-    """Fail unless neither the source of ``candidate`` nor ``run()`` (a call of ``impl``) uses a forbidden call."""
+def check_no_forbidden_calls(impl, candidate, run=None) -> None:
+    """Fail unless neither the source of ``candidate`` nor ``run()`` (a call of ``impl``) uses a
+    forbidden call, and the source reaches into nothing it must not (grader/forbidden.py's
+    tampering rule, which holds for every exercise)."""
     rules = BY_NAME[candidate.exercise].forbidden
-    written = scan(candidate.path.read_text(encoding="utf-8"), rules)
-    seen = _watch(impl, run, rules)
+    source = candidate.path.read_bytes()  # as Python reads it: a byte-order mark or a coding line included
+    tampering = scan_tampering(source)
+    if tampering is not None:
+        line, written, why = tampering
+        where = f"line {line} writes {written}" if line else written
+        raise ForbiddenCall(
+            f"{candidate.path.name} reaches into {why} ({where}), which no exercise may: the checks' probes and "
+            "watch run beside your code, so code that can reach them gets no points. Write the exercise with "
+            "plain tensor operations, and names written out (no getattr with computed names, no importlib, "
+            "eval, gc, or private attributes of other objects).")
+    written = scan(source, rules)
+    seen = _watch(impl, run, rules) if run is not None else {}
     if not (written or seen):
         return
     rule, where = next(iter(written.items())) if written else next(iter(seen.items()))

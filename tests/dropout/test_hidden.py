@@ -11,6 +11,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader.failures import is_stub
+from tests.common.devices import DEVICE, accelerator_mode, on_accelerator
 from tests.common.hypo import given
 from tests.common.report import check, check_close, check_tensor, fail
 from tests.common.strategies import float_dtypes, shapes, tensors
@@ -130,6 +131,20 @@ def test_mask_is_made_on_the_input_device(impl, p):
     Y = dropout_layer(impl, X, p)
     check_tensor(Y, f"dropout_layer(X, {p}) for X on the 'meta' device must return a tensor of X's shape on that device",
                  shape=X.shape, device=X.device, mistake=OFF_DEVICE if isinstance(Y, torch.Tensor) else None, got=Y)
+
+
+@pytest.mark.parametrize("p", [0.5, 1.0])
+def test_mask_is_made_on_a_gpu_inputs_device(impl, p):
+    """For X that behaves as a tensor on a GPU (tests/common/devices.py), the output is on X's device, each element 0 or X / (1 - dropout): a mask made on the CPU cannot be combined with it (a check on the 'meta' device alone can be special-cased)."""
+    X = on_accelerator(torch.ones(4, 5))
+    with accelerator_mode():
+        Y = dropout_layer(impl, X, p)
+    check_tensor(Y, f"dropout_layer(X, {p}) for X on a GPU must return a tensor of X's shape on X's device",
+                 shape=X.shape, device=DEVICE, got=Y)
+    allowed = [0.0] if p == 1 else [0.0, 1 / (1 - p)]
+    values = Y.cpu()
+    check(bool(torch.isin(values, torch.tensor(allowed, dtype=values.dtype)).all()),
+          f"dropout_layer(X, {p}) for X of ones on a GPU must give only {' or '.join(map(str, allowed))}", got=values)
 
 
 @pytest.mark.parametrize("p", [0.5, 1.0])

@@ -39,9 +39,11 @@ SUBMISSIONS = {
     "reads-the-answers": {"softmax": "read_solutions", "conv_output_size": "kills_parent", "dropout": "kills_everyone"},
     "forbidden-and-modules": {"softmax": "hidden_forbidden_call", "vgg": "spoofed_layers",
                               "batch_norm": "patched_module_checks", "training_loop": "patched_probes"},
+    "tampers": {"softmax": "patch_watch", "dropout": "watch_aware", "conv_output_size": "bom_conv2d"},
 }
 # The status an attack must end with, where it is not simply "failed".
-STATUS = {"hidden_forbidden_call": "forbidden"}
+STATUS = {"hidden_forbidden_call": "forbidden", "patch_watch": "forbidden", "watch_aware": "forbidden",
+          "bom_conv2d": "forbidden"}
 
 
 def _submission(tmp_path: Path, attacks: dict[str, str]) -> Path:
@@ -95,9 +97,11 @@ def test_grading_the_stubs_gives_zero_with_valid_reports(tmp_path):
     assert hidden and all(t["visibility"] == "after_published" for t in hidden)
 
 
-def test_ctrl_c_keeps_the_scores_that_finished(tmp_path):
-    """Ctrl-C while an exercise hangs: the hung one's processes are stopped at once, the report
-    keeps the finished exercise's score and says the other was not graded, exit status 130."""
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_keeps_the_scores_that_finished(tmp_path, stop):
+    """Ctrl-C (or SIGTERM, a scheduler's time limit) while an exercise hangs: the hung one's
+    processes are stopped at once, the report keeps the finished exercise's score and says the
+    other was not graded, exit status 130."""
     folder = _submission(tmp_path, {"conv_output_size": "endless_loop"})
     command = [sys.executable, "-m", "grader", "grade", str(folder), "--exercises", "conv_output_size", "log_rmse",
                "--jobs", "2", "--limit", "call_s=300", "--limit", "exercise_s=600", "--record", str(tmp_path / "r.json")]
@@ -106,7 +110,7 @@ def test_ctrl_c_keeps_the_scores_that_finished(tmp_path):
         for line in grading.stderr:  # one line per exercise as it finishes
             if line.startswith("graded log_rmse"):
                 break
-        grading.send_signal(signal.SIGINT)
+        grading.send_signal(stop)
         stdout, _ = grading.communicate(timeout=30)
     finally:
         grading.kill()

@@ -45,37 +45,37 @@ class ProbeNet(nn.Module):
         with torch.no_grad():
             for p in self.parameters():
                 p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype))
-        self.initial = [p.detach().clone() for p in self.parameters()]
-        self.first_forward_params: list[torch.Tensor] | None = None
-        self.forwards: list[Forward] = []
-        self.moved_to: list[torch.device] = []
+        self._d2l_initial = [p.detach().clone() for p in self.parameters()]
+        self._d2l_first_forward_params: list[torch.Tensor] | None = None
+        self._d2l_forwards: list[Forward] = []
+        self._d2l_moved_to: list[torch.device] = []
 
     def forward(self, X):
         if isinstance(X, ElsewhereTensor):
             raise NotMovedError(f"net(X) was called with a minibatch X of {X.source} that was never moved to the "
                                 "device (on a GPU: 'Expected all tensors to be on the same device')")
-        if self.first_forward_params is None:
-            self.first_forward_params = [p.detach().cpu().clone() for p in self.parameters()]
-        self.forwards.append(Forward(X.detach().cpu().clone(), self.training, torch.is_grad_enabled()))
+        if self._d2l_first_forward_params is None:
+            self._d2l_first_forward_params = [p.detach().cpu().clone() for p in self.parameters()]
+        self._d2l_forwards.append(Forward(X.detach().cpu().clone(), self.training, torch.is_grad_enabled()))
         return self.out(self.drop(torch.tanh(self.hidden(X))))
 
     def reinitialized(self) -> bool:
         """Whether the parameters were changed before the first forward pass (no training step can have done that)."""
-        return self.first_forward_params is not None and not all(
-            torch.equal(p, q) for p, q in zip(self.first_forward_params, self.initial))
+        return self._d2l_first_forward_params is not None and not all(
+            torch.equal(p, q) for p, q in zip(self._d2l_first_forward_params, self._d2l_initial))
 
     def to(self, *args, **kwargs):
         device = torch._C._nn._parse_to(*args, **kwargs)[0]
         if device is not None:
-            self.moved_to.append(torch.device(device))
+            self._d2l_moved_to.append(torch.device(device))
         return super().to(*args, **kwargs)
 
     def cpu(self):
-        self.moved_to.append(torch.device("cpu"))
+        self._d2l_moved_to.append(torch.device("cpu"))
         return super().cpu()
 
     def cuda(self, device=None):
-        self.moved_to.append(torch.device("cuda"))
+        self._d2l_moved_to.append(torch.device("cuda"))
         return super().cuda(device)
 
     def plain_copy(self) -> "ProbeNet":
@@ -107,10 +107,10 @@ class SpyLoss(nn.Module):
     def __init__(self):
         super().__init__()
         self.base = nn.MultiMarginLoss(reduction="none")
-        self.calls = 0
+        self._d2l_calls = 0
 
     def forward(self, y_hat, y):
-        self.calls += 1
+        self._d2l_calls += 1
         return self.base(y_hat, y)
 
 
@@ -124,18 +124,18 @@ def spying(optimizer_class):
     class Spy(optimizer_class):
         def __init__(self, params, lr, **kwargs):
             super().__init__(params, lr=lr, **kwargs)
-            self.step_grads: list[list[torch.Tensor | None]] = []
-            self.zero_grad_calls = 0
+            self._d2l_step_grads: list[list[torch.Tensor | None]] = []
+            self._d2l_zero_grad_calls = 0
 
         def _params(self):
             return [p for group in self.param_groups for p in group["params"]]
 
         def zero_grad(self, set_to_none: bool = True):
-            self.zero_grad_calls += 1
+            self._d2l_zero_grad_calls += 1
             return super().zero_grad(set_to_none)
 
         def step(self, closure=None):
-            self.step_grads.append([None if p.grad is None else p.grad.detach().cpu().clone() for p in self._params()])
+            self._d2l_step_grads.append([None if p.grad is None else p.grad.detach().cpu().clone() for p in self._params()])
             return super().step(closure)
 
     Spy.__name__ = Spy.__qualname__ = f"Spy{optimizer_class.__name__}"
@@ -155,13 +155,13 @@ class SpyUpdater:
     def __init__(self, params, lr):
         self.params = list(params)
         self.lr = lr
-        self.batch_sizes: list = []
-        self.grads: list[list[torch.Tensor | None]] = []
+        self._d2l_batch_sizes: list = []
+        self._d2l_grads: list[list[torch.Tensor | None]] = []
         self._sgd = torch.optim.SGD(self.params, lr=lr)
 
     def __call__(self, batch_size, /):  # the contract calls updater(X.shape[0]): positional, whatever the name
-        self.batch_sizes.append(batch_size)
-        self.grads.append([None if p.grad is None else p.grad.detach().cpu().clone() for p in self.params])
+        self._d2l_batch_sizes.append(batch_size)
+        self._d2l_grads.append([None if p.grad is None else p.grad.detach().cpu().clone() for p in self.params])
         for group in self._sgd.param_groups:
             group["lr"] = self.lr / float(batch_size)
         self._sgd.step()
@@ -258,7 +258,7 @@ class MustMoveNet(ProbeNet):
     ``.cpu()``/``.cuda()``) was called."""
 
     def forward(self, X):
-        if not self.moved_to:
+        if not self._d2l_moved_to:
             raise NetNotMovedError("the network was used before it was moved to the device (net.to(device))")
         return super().forward(X)
 

@@ -166,17 +166,20 @@ def _as_function(updater):
 
 
 def _record(net: nn.Module, loss, updater) -> dict:
+    # The probes keep their records under private names (tests/training_loop/probes.py), which
+    # code under test cannot reach without a construct the tampering rule refuses
+    # (grader/forbidden.py): a loop that rewrote net.forwards[-1].training scored full marks.
     recorded = {"net": {"forwards": [{"X": f.X, "training": f.training, "grad_enabled": f.grad_enabled}
-                                     for f in getattr(net, "forwards", [])],
-                        "moved_to": [str(d) for d in getattr(net, "moved_to", [])],
-                        "initial": list(getattr(net, "initial", [])),
-                        "first_forward_params": getattr(net, "first_forward_params", None),
+                                     for f in getattr(net, "_d2l_forwards", [])],
+                        "moved_to": [str(d) for d in getattr(net, "_d2l_moved_to", [])],
+                        "initial": list(getattr(net, "_d2l_initial", [])),
+                        "first_forward_params": getattr(net, "_d2l_first_forward_params", None),
                         "parameters": [[name, p.detach()] for name, p in net.named_parameters()]},
-                "updater": {key: getattr(updater, key) for key in ("step_grads", "zero_grad_calls", "grads")
-                            if hasattr(updater, key)},
-                "loss_calls": getattr(loss, "calls", 0)}
-    if hasattr(updater, "batch_sizes"):
-        recorded["updater"]["batch_sizes"] = [_plain(n) for n in updater.batch_sizes]
+                "updater": {key: getattr(updater, f"_d2l_{key}") for key in ("step_grads", "zero_grad_calls", "grads")
+                            if hasattr(updater, f"_d2l_{key}")},
+                "loss_calls": getattr(loss, "_d2l_calls", 0)}
+    if hasattr(updater, "_d2l_batch_sizes"):
+        recorded["updater"]["batch_sizes"] = [_plain(n) for n in updater._d2l_batch_sizes]
     return recorded
 
 

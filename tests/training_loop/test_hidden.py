@@ -13,6 +13,7 @@ import torch
 from hypothesis import settings, strategies as st
 
 from tests.common import seeding
+from tests.common.forbidden import check_no_forbidden_calls
 from tests.common.hypo import given
 from tests.common.report import check, fail
 from tests.training_loop import hints, probes, replay
@@ -305,3 +306,8 @@ def test_softmax_regression_learns_digits_with_the_book_updater(impl):
         fail("train's test accuracy must be a Python float", got=test_acc)
     check(test_acc >= 0.88, f"after 5 epochs of d2l-style sgd (lr 0.5) the test accuracy is {test_acc!r}; expected >= 0.88 "
           "(a correct loop reaches about 0.93)")
+
+
+def test_uses_no_forbidden_call(impl, candidate):
+    """Reaches into none of the grader's code, the probes' records or torch's internals (grader/forbidden.py)."""
+    check_no_forbidden_calls(impl, candidate)
