@@ -149,6 +149,7 @@ def grade(target: Path, names: list[str], isolation: str, jobs: int, extra: list
         zygote = _zygote(groups, target, isolation)
         handed = [zygote.handover() if zygote and _isolated(g, isolation) else None for g in groups]
         checkers.warm_up()
+        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
         with ThreadPoolExecutor(max_workers=1 if show else jobs) as pool:
             futures = [pool.submit(_run_group, g, target, isolation, Path(scratch), extra, show, list(limits), running, h)
                        for g, h in zip(groups, handed)]
@@ -162,6 +163,7 @@ def grade(target: Path, names: list[str], isolation: str, jobs: int, extra: list
                 for future in futures:
                     future.cancel()
                 print("\ninterrupted: the scores below are those of the exercises that finished", file=sys.stderr)
+        signal.signal(signal.SIGTERM, previous)
         for future in futures:
             if future.done() and not future.cancelled() and future.exception() is None:
                 results.update({n: e for n, e in future.result().items() if n not in results})
@@ -172,6 +174,12 @@ def grade(target: Path, names: list[str], isolation: str, jobs: int, extra: list
     mode, why = sandbox_mode()
     return {"graded": str(target), "sandbox": mode if not why else f"{mode} ({why})",
             "exercises": {n: results[n] for n in names}, "interrupted": interrupted}
+
+
+def _terminate_as_interrupt(signum, frame) -> None:
+    """SIGTERM ends grading as Ctrl-C does: the checkers (each in a session of its own) are
+    stopped, and the scores of the exercises that finished are reported."""
+    raise KeyboardInterrupt
 
 
 def _isolated(group: list[str], isolation: str) -> bool:

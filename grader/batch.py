@@ -694,6 +694,7 @@ def _grade_all(grader: Grader, chosen: list[Submission], jobs: int) -> tuple[dic
     with tqdm(total=len(chosen), unit="submission", dynamic_ncols=True, mininterval=0.5 if interactive else 30,
               file=sys.stderr) as bar, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(grader.grade, s): s for s in chosen}
+        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)  # a scheduler's time limit
         try:
             for future in as_completed(futures):
                 result, fresh = future.result()
@@ -710,7 +711,15 @@ def _grade_all(grader: Grader, chosen: list[Submission], jobs: int) -> tuple[dic
             for future in futures:
                 future.cancel()
             bar.write("interrupted: the gradebook lists the submissions graded so far; rerun to grade the rest")
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     return results, graded
+
+
+def _terminate_as_interrupt(signum, frame) -> None:
+    """SIGTERM (Slurm's time limit, a CI job cancelled) ends the batch as Ctrl-C does: the grade
+    processes, each in a session of its own, are stopped, and the gradebook is written."""
+    raise KeyboardInterrupt
 
 
 def _show_finish_time(bar) -> None:

@@ -7,17 +7,37 @@ each exercise with its status, points, the explanation the terminal shows, and i
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from xml.etree import ElementTree
 
 SCHEMA = Path(__file__).with_name("results.schema.json")
+# Terminal escape sequences (colour, cursor moves, a cleared screen, titles), then any other
+# control character but a newline or a tab.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text from student code (an exception's message, what it printed), safe to show: escape
+    sequences and control characters are written out as ``\\x1b`` and the like, so that a
+    message cannot clear the terminal, draw a fake scoreboard or break the XML."""
+    text = _ESCAPES.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+def fenced(text: str) -> list[str]:
+    """``text`` as a Markdown code block whose fence no backtick run inside it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, text, fence]
 
 
 def _exercise_output(name: str, entry: dict) -> str:
     lines = [f"**{name}**: {entry['status']}, {entry['passed']}/{entry['passed'] + entry['failed']} checks "
              f"(ran {_where(entry['isolation'])})"]
     if entry["explanation"]:
-        lines += ["", "```", entry["explanation"], "```"]
+        lines += ["", *fenced(entry["explanation"])]
     return "\n".join(lines)
 
 
@@ -84,7 +104,7 @@ def markdown(record: dict) -> str:
                      f"{e['passed']}/{e['passed'] + e['failed']} | {e['isolation']} |")
     for name, e in exercises.items():
         if e["explanation"]:
-            lines += ["", f"### {name}", "", "```", e["explanation"], "```"]
+            lines += ["", f"### {name}", "", *fenced(e["explanation"])]
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,7 @@ import pytest
 from grader import loading
 from grader.catalog import BY_NAME, EXERCISES, exercise_of, tier_of
 from grader.failures import CheckFailure, ForbiddenCall, is_stub
+from grader.reports import printable
 from grader.remote import WorkerFault
 from grader.sandbox import SandboxError
 from grader.sandbox import mode as sandbox_mode
@@ -191,7 +192,7 @@ class Scoreboard:
         write(f"{'total':<{name_width}}{earned:>3} / {total}")
         for name, record in ran.items():
             if record.failures:
-                self._explain(write, name, record)
+                self._explain(lambda text: write(printable(text)), name, record)
 
     def _graded(self) -> str:
         if self.config.getoption("--candidates", False):
@@ -281,7 +282,7 @@ class Scoreboard:
                 continue
             lines: list[str] = []
             if record.failures:
-                self._explain(lines.append, name, record)
+                self._explain(lambda text: lines.append(printable(text)), name, record)
             exercise = BY_NAME[name]
             out[name] = {
                 "status": record.status, "points": exercise.points if record.status == "passed" else 0,
