@@ -15,6 +15,39 @@ from grader.worker.watch import matches
 
 
 def _imports(tree: ast.AST) -> dict[str, str]:
+    """Each name the file binds to a module or a name in one: by ``import``, and by assigning
+    such a name to another (``m = sys``, ``s = torch.softmax``), followed to the end."""
+    aliases = _imported(tree)
+    for _ in range(8):  # a chain of assignments, one link per pass
+        grown = False
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                resolved = _resolve(node.value, aliases)
+                for target in targets:
+                    if resolved and isinstance(target, ast.Name) and aliases.get(target.id) != resolved:
+                        aliases[target.id], grown = resolved, True
+        if not grown:
+            break
+    return aliases
+
+
+def _resolve(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    """The dotted name an expression stands for: ``F.softmax``, or ``getattr(torch, "optim")``
+    read as ``torch.optim``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
+            and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+        inner = _resolve(node.args[0], aliases)
+        return f"{inner}.{node.args[1].value}" if inner else None
+    if isinstance(node, ast.Attribute):
+        inner = _resolve(node.value, aliases)
+        return f"{inner}.{node.attr}" if inner else None
+    if isinstance(node, ast.Name):
+        return aliases.get(node.id)
+    return None
+
+
+def _imported(tree: ast.AST) -> dict[str, str]:
     aliases: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -74,6 +107,11 @@ def scan(source: str | bytes, rules) -> dict[str, tuple[int, str]]:
                 for rule in matches(name, rules):
                     found.setdefault(rule, (node.lineno, name))
             continue
+        elif isinstance(node, ast.Call):
+            resolved = _resolve(node, aliases)
+            if resolved is None:
+                continue
+            written = ast.unparse(node)
         if written is None:
             continue
         for rule in matches(resolved, rules):
@@ -93,13 +131,19 @@ TAMPERING_MODULES = {
     "sys._getframe": "the caller's frames", "marshal": "code objects", "socket": "the grader's socket",
     "subprocess": "new processes", "multiprocessing": "new processes",
     "torch.overrides": "torch's function hooks", "torch.utils._python_dispatch": "torch's dispatch hooks",
+    "threading": "threads (the watch sees one thread)", "_thread": "threads (the watch sees one thread)",
+    "concurrent": "threads and processes", "asyncio": "other threads of control", "pickle": "objects rebuilt from bytes",
+    "copyreg": "how objects are rebuilt", "operator.attrgetter": "attributes found by name",
+    "operator.methodcaller": "methods found by name", "types": "functions and modules made at run time",
+    "weakref": "every object of a kind", "sys.settrace": "tracing", "sys.setprofile": "tracing",
 }
 TAMPERING_BUILTINS = {"__import__": "imports by name", "eval": "code made from strings",
                       "exec": "code made from strings", "compile": "code made from strings",
                       "globals": "a module's namespace", "vars": "an object's namespace",
                       "breakpoint": "the debugger"}
-TAMPERING_DUNDERS = {"__dict__", "__globals__", "__code__", "__closure__", "__subclasses__", "__builtins__",
-                     "__getattribute__", "__import__", "__loader__", "__spec__"}
+# Dunder attributes code may use; any other (__dict__, __globals__, __self__, __reduce_ex__, ...)
+# reaches into an object's or the interpreter's internals.
+ALLOWED_DUNDERS = {"__init__", "__name__", "__class__", "__doc__", "__len__", "__call__"}
 NAME_FUNCTIONS = ("getattr", "setattr", "delattr", "hasattr")
 
 
@@ -107,17 +151,22 @@ def scan_tampering(source: str | bytes) -> tuple[int, str, str] | None:
     """(line, what is written, why it is refused) for the first construct of the source that
     reaches into the grader, torch's internals or the interpreter; None when there is none.
 
-    Refused: importing or naming TAMPERING_MODULES; the builtins of TAMPERING_BUILTINS; the
-    introspective attributes of TAMPERING_DUNDERS; a private attribute (``x._name``) of
-    anything but ``self`` or ``cls``; getattr and its kin with a name that is not a plain
-    public string. None of it is needed by any exercise, and each is a way around the checks."""
+    Refused: importing or naming TAMPERING_MODULES (through imports, assignments and
+    ``getattr`` with a literal name alike); the builtins of TAMPERING_BUILTINS; dunder
+    attributes but ALLOWED_DUNDERS; a private attribute (``x._name``, or a ``case`` pattern
+    naming one) of anything but ``self`` or ``cls``; getattr and its kin other than called
+    directly with a plain public string. None of it is needed by any exercise, and each is a
+    way around the checks."""
     tree = _parse(source)
     if tree is None:
         return (0, "the file", UNREADABLE)
     aliases = _imports(tree)
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     found = []
     for node in ast.walk(tree):
         why = _tampering(node, aliases)
+        if why is None and isinstance(node, ast.Name) and node.id in NAME_FUNCTIONS and id(node) not in called:
+            why = (node.id, "attribute access by name, passed on or renamed")
         if why is not None:
             found.append((getattr(node, "lineno", 0), *why))
     return min(found) if found else None
@@ -143,14 +192,21 @@ def _tampering(node: ast.AST, aliases: dict[str, str]) -> tuple[str, str] | None
             reason = _module_reason(".".join([aliases[parts[0]], *parts[1:]]))
             if reason:
                 return ".".join(parts), reason
-        if node.attr in TAMPERING_DUNDERS:
+        if node.attr.startswith("__") and node.attr.endswith("__") and node.attr not in ALLOWED_DUNDERS:
             return f".{node.attr}", "an object's internals"
         if node.attr.startswith("_") and not node.attr.startswith("__") and not (
                 isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
             return f".{node.attr}", "a private attribute of an object that is not this class's own"
+    if isinstance(node, ast.MatchClass):
+        private = [name for name in node.kwd_attrs if name.startswith("_")]
+        if private:
+            return f"case ...({private[0]}=...)", "a private attribute"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in NAME_FUNCTIONS \
             and len(node.args) >= 2:
         name = node.args[1]
+        resolved = _resolve(node, aliases)
+        if resolved and _module_reason(resolved):
+            return ast.unparse(node), _module_reason(resolved)
         if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
             return f"{node.func.id}(..., <a name computed at run time>)", "attributes found by name"
         if name.value.startswith("_") and not (isinstance(node.args[0], ast.Name) and node.args[0].id in ("self", "cls")):

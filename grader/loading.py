@@ -157,6 +157,8 @@ def open_isolated(candidate: Candidate, box, limits=None):
     from grader import remote
 
     path = candidate.path
+    if path.is_symlink():
+        raise SubmissionError(f"{path.name} is a symbolic link: submit the file itself, not a link to one")
     if not path.is_file():
         raise SubmissionError(f"{path} does not exist: the exercise {candidate.exercise!r} lives in {path.name}")
     limits = limits or BY_NAME[candidate.exercise].limits

@@ -223,9 +223,13 @@ def _child(sock: socket.socket, limits: dict, workdir: str) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()
     os.chdir(workdir)
-    output = os.open(OUTPUT_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    output = os.open(OUTPUT_NAME, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(output, 1)
     os.dup2(output, 2)
+    os.close(output)
+    # Read back through fd 1 only, never by name: a worker graded beside this one (same user,
+    # same /tmp) could replace the file with a link to /dev/zero.
+    os.unlink(OUTPUT_NAME)
     sys.stdout = open(1, "w", buffering=1, closefd=False)
     sys.stderr = open(2, "w", buffering=1, closefd=False)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over the output cap, a write fails (EFBIG) instead
@@ -605,12 +609,10 @@ def read_output(limit: int = 4000) -> str:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-        with open(OUTPUT_NAME, "rb+") as stream:
-            stream.seek(0, os.SEEK_END)
-            size = stream.tell()
-            stream.seek(max(0, size - limit))
-            text = stream.read().decode("utf-8", "replace")
-            stream.truncate(0)
+        size = os.fstat(1).st_size
+        start = max(0, size - limit)
+        text = os.pread(1, size - start, start).decode("utf-8", "replace")
+        os.ftruncate(1, 0)
         os.lseek(1, 0, os.SEEK_SET)  # fds 1 and 2 share one file offset
         return text
     except OSError:

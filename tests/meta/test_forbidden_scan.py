@@ -40,6 +40,16 @@ def test_a_file_that_does_not_parse_is_reported_not_passed():
     ("def f(net):\n    net._records.clear()\n", "._records"),
     ("import torch\ndef f(name):\n    return getattr(torch, name)\n", "getattr(..., <a name computed at run time>)"),
     ("def f(net):\n    return getattr(net, '_records')\n", "getattr(..., '_records')"),
+    # found by a second adversarial pass
+    ("import threading\n", "import threading"),
+    ("import sys\nm = getattr(sys, 'modules')\n", "getattr(sys, 'modules')"),
+    ("import sys\nm = sys\nx = m.modules\n", "m.modules"),
+    ("g = getattr\n", "getattr"),
+    ("def f(net):\n    return list(map(getattr, [net], ['x']))\n", "getattr"),
+    ("import operator\nget = operator.attrgetter('_d2l_forwards')\n", "operator.attrgetter"),
+    ("def f(net):\n    match net:\n        case object(_d2l_forwards=r):\n            return r\n", "case ...(_d2l_forwards=...)"),
+    ("x = print.__self__\n", ".__self__"),
+    ("def f(o):\n    return o.__reduce_ex__(2)\n", ".__reduce_ex__"),
 ])
 def test_tampering_is_found(source, written):
     found = scan_tampering(source.encode())
@@ -54,3 +64,13 @@ def test_tampering_is_found(source, written):
 ])
 def test_ordinary_code_is_not_tampering(source):
     assert scan_tampering(source.encode()) is None
+
+
+@pytest.mark.parametrize("source, rule", [
+    ("import torch\ndef sgd(params, lr, batch_size):\n    getattr(torch, 'optim').SGD(params, lr=lr)\n", "torch.optim"),
+    ("import sklearn.linear_model as s\nimport sklearn\nm = getattr(sklearn, 'metrics')\n", "sklearn.metrics"),
+    ("import torch\nsm = torch.softmax\ndef f(X):\n    return sm(X, 1)\n", "torch.softmax"),
+])
+def test_a_forbidden_call_under_another_name_is_found(source, rule):
+    """getattr with a literal name, and a module or function renamed by assignment, read as what they name."""
+    assert rule in scan(source.encode(), (rule,))

@@ -91,6 +91,17 @@ def vandalize():
     return "done"
 
 
+def output_files():
+    """Every worker's output file that can be found by name in the temporary directory."""
+    top = tempfile.gettempdir()
+    return [name for name in os.listdir(top) if os.path.exists(os.path.join(top, name, "output.txt"))]
+
+
+def shout():
+    print("a line of output")
+    return 1
+
+
 def trickle():
     """Announce a large reply on the worker's own socket, then send it a byte at a time."""
     import gc, struct, time
@@ -202,3 +213,11 @@ def test_a_vandalized_temporary_directory_is_repaired(shared):
     vandal._session.close()
     assert _worker(first, path).leftovers() == before
     assert bystander.count() == 2, "the zygote died cleaning up, and the other checker's worker with it"
+
+
+def test_no_worker_can_reach_anothers_output_file(shared):
+    """A worker's output file is open but has no name (a sibling could have swapped it for /dev/zero), and output still comes back."""
+    path, first, second = shared
+    talker = _worker(second, path)
+    assert talker.shout() == 1
+    assert _worker(first, path).output_files() == []
