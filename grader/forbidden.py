@@ -96,8 +96,7 @@ def scan(source: str | bytes, rules) -> dict[str, tuple[int, str]]:
         if isinstance(node, (ast.Attribute, ast.Name)):
             parts = _dotted(node)
             if parts and parts[0] in aliases:
-                written = ".".join(parts)
-                resolved = ".".join([aliases[parts[0]], *parts[1:]])
+                written, resolved = ".".join(parts), _resolve(node, aliases)
             elif isinstance(node, ast.Attribute):
                 written, resolved = f".{node.attr}", f"Tensor.{node.attr}"
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -189,7 +188,7 @@ def _tampering(node: ast.AST, aliases: dict[str, str]) -> tuple[str, str] | None
     if isinstance(node, ast.Attribute):
         parts = _dotted(node)
         if parts and parts[0] in aliases:
-            reason = _module_reason(".".join([aliases[parts[0]], *parts[1:]]))
+            reason = _module_reason(_resolve(node, aliases))
             if reason:
                 return ".".join(parts), reason
         if node.attr.startswith("__") and node.attr.endswith("__") and node.attr not in ALLOWED_DUNDERS:
@@ -205,8 +204,9 @@ def _tampering(node: ast.AST, aliases: dict[str, str]) -> tuple[str, str] | None
             and len(node.args) >= 2:
         name = node.args[1]
         resolved = _resolve(node, aliases)
-        if resolved and _module_reason(resolved):
-            return ast.unparse(node), _module_reason(resolved)
+        reason = _module_reason(resolved) if resolved else None
+        if reason:
+            return ast.unparse(node), reason
         if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
             return f"{node.func.id}(..., <a name computed at run time>)", "attributes found by name"
         if name.value.startswith("_") and not (isinstance(node.args[0], ast.Name) and node.args[0].id in ("self", "cls")):
