@@ -71,10 +71,12 @@ class Session:
         # code that keeps state gives results that depend on the calls before, so no hint names a
         # mistake for it (tests/conftest.py).
         self.kept_state: set[str] = set()
+        self.rng_known: torch.Tensor | None = None  # torch's generator state as the worker holds it
 
     # -- the connection
 
     def _connect(self) -> None:
+        self.rng_known = None
         try:
             self.sock = self.box.spawn(self.limits, self.exercise)
         except sandbox.SpawnRefused as error:
@@ -103,12 +105,14 @@ class Session:
             self.sock = None
         self.box.reap()
 
-    def _exchange(self, header: dict, values: dict | None = None, what: str = "the call") -> tuple[dict, list]:
+    def _exchange(self, header: dict, values: dict | None = None, what: str = "the call", calls: int = 1
+                  ) -> tuple[dict, list]:
         left = self.limits.exercise_s - self.spent
         if left <= 0:
             raise WorkerFault("timeout", f"{self.file_name} has used up its {self.limits.exercise_s:g} s for all calls "
                                          "together, so the remaining checks were not run")
-        timeout = min(self.limits.call_s, left)
+        limit = self.limits.call_s * calls
+        timeout = min(limit, left)
         start = time.monotonic()
         try:
             self.sock.settimeout(timeout)
@@ -118,11 +122,12 @@ class Session:
             self.spent += time.monotonic() - start
             self._lost()
             if isinstance(error, TimeoutError):
-                if timeout < self.limits.call_s:
+                if timeout < limit:
                     raise WorkerFault("timeout", f"{what} ran past the {self.limits.exercise_s:g} s {self.file_name} "
                                                  "may use for all its calls together") from None
-                raise WorkerFault("timeout", f"{what} ran for more than {self.limits.call_s:g} s, the limit for one "
-                                             "call (an endless loop, or a loop over far too many items?)") from None
+                each = "one call" if calls == 1 else f"each of {calls} calls, {limit:g} s for all"
+                raise WorkerFault("timeout", f"{what} ran for more than {limit:g} s, the limit for {each} (an endless "
+                                             "loop, or a loop over far too many items?)") from None
             if isinstance(error, wire.WireError):
                 raise WorkerFault("fault", f"{what}: the worker sent a broken message ({error})") from None
             raise WorkerFault("stopped", f"{what} stopped the process running your code: it exited (sys.exit, "
@@ -147,15 +152,23 @@ class Session:
 
     # -- calls
 
-    def call(self, target: list[str], args: tuple, kwargs: dict, call_id: int | None = None) -> tuple[dict, list]:
+    def call(self, target: list[str], args: tuple, kwargs: dict, call_id: int | None = None, times: int | None = None
+             ) -> tuple[dict, list]:
+        """Run ``target(*args, **kwargs)`` in the worker (``times`` times, each on a copy of the
+        arguments, when given); the reply and its buffers."""
         self.load()
-        self.calls += 1
-        what = _call_name(target, args)
-        values = {"args": args, "kwargs": kwargs, "rng": torch.get_rng_state()}
+        self.calls += times or 1
+        what = _call_name(target, args) if times is None else f"{times} calls of {_call_name(target, args)}"
+        values = {"args": args, "kwargs": kwargs}
+        rng = torch.get_rng_state()
+        if self.rng_known is None or not torch.equal(rng, self.rng_known):
+            values["rng"] = self.rng_known = rng
         header = {"op": "call", "target": target, "grad_enabled": torch.is_grad_enabled(),
                   "accelerator_mode": _accelerator_mode_on(), "call_id": call_id, "watch": list(self.watch),
                   "default_device": str(torch.get_default_device())}
-        reply, buffers = self._exchange(header, values, what=what)
+        if times is not None:
+            header["times"] = times
+        reply, buffers = self._exchange(header, values, what=what, calls=times or 1)
         self._keep_output(reply)
         kept = reply.get("kept_state")
         if isinstance(kept, list):
@@ -266,6 +279,21 @@ class RemoteFunction:
         reply, buffers = self.session.call(self.target, args, kwargs)
         return _finish(reply, buffers, inputs, _lists(args, kwargs), self.session)
 
+    def repeat(self, times: int, *args, **kwargs) -> list:
+        """``times`` calls, each on its own copy of the arguments (which stay as they are), in one
+        round trip; for calls without gradients (tests/common/calls.py's ``calls``)."""
+        if not (type(times) is int and times >= 1):
+            raise ValueError(f"repeat needs a positive number of calls, not {times!r}")
+        args, kwargs = _materialize(args), _materialize(kwargs)
+        inputs = wire.tensors_in((args, kwargs))
+        if torch.is_grad_enabled() and any(t.requires_grad for t in inputs):
+            raise ValueError("repeat cannot carry gradients: call the function once per input that requires grad")
+        reply, buffers = self.session.call(self.target, args, kwargs, times=times)
+        results = _finish(reply, buffers, inputs, _lists(args, kwargs), self.session)
+        if not isinstance(results, list) or len(results) != times:
+            raise WorkerFault("fault", f"the worker answered {times} calls with something else than {times} results")
+        return results
+
 
 class RemoteLayer(torch.nn.Module):
     """A module of the student's own class (``BatchNorm(3, 2)``), kept in the worker. Its
@@ -342,8 +370,12 @@ def _materialize(value):
 def _finish(reply: dict, buffers: list, inputs: list, lists: dict, session: Session):
     """Apply what the call did to the checker's tensors and return its result (or raise its error)."""
     op = reply["op"]
-    if "rng" in reply:
-        torch.set_rng_state(wire.decode(reply["rng"], buffers))
+    if "rng" in reply:  # else the call left the generator as it was sent
+        state = wire.decode(reply["rng"], buffers)
+        if not isinstance(state, torch.Tensor) or state.dtype != torch.uint8 or state.shape != session.rng_known.shape:
+            raise WorkerFault("fault", "the worker sent back a random generator state that is not one")
+        torch.set_rng_state(state)
+        session.rng_known = state
     if "after" in reply:
         _apply_changes(inputs, wire.decode(reply["after"], buffers))
     if reply.get("lists"):

@@ -272,6 +272,12 @@ class Child:
         _seed_others()
         self.graphs: dict[int, tuple[list, list]] = {}  # call id -> (inputs needing grad, the call's new outputs)
         self.objects: list[torch.nn.Module] = []  # modules of the student's own classes, by the id the checker knows
+        # torch's generator as the checker last saw it: a call sends it only when it differs, and a
+        # reply only when the call changed it (5 KB each way otherwise, on every call).
+        self.rng: torch.Tensor | None = None
+        # The module's fingerprint after the last call: what the next call starts from (anything
+        # that ran in between, a backward pass included, counts as that call's doing).
+        self.state: dict[str, object] = {}
 
     def serve(self) -> None:
         while True:
@@ -310,6 +316,7 @@ class Child:
             self._reply_raised(error)
             return
         self.module = module
+        self.state = module_state(module)
         names = {key: callable(value) for key, value in vars(module).items() if not key.startswith("_")}
         wire.send(self.sock, {"op": "loaded", "names": names, "output": read_output()})
 
@@ -347,7 +354,10 @@ class Child:
     def _call(self, header: dict, buffers) -> None:
         args = wire.decode(header["args"], buffers)
         kwargs = wire.decode(header["kwargs"], buffers)
-        torch.set_rng_state(wire.decode(header["rng"], buffers))
+        rng = wire.decode(header["rng"], buffers) if "rng" in header else self.rng
+        if not isinstance(rng, torch.Tensor):
+            raise wire.WireError("a call without the random generator's state")
+        torch.set_rng_state(rng)
         inputs = wire.tensors_in((args, kwargs))
         before = [_snapshot(t) for t in inputs]
         lists = _lists(args, kwargs)
@@ -356,15 +366,20 @@ class Child:
         default = header.get("default_device")
         device = torch.device(default) if default in ("meta", "cuda", "cuda:0", "mps") else _null()
         watch = Watch([rule for rule in header.get("watch", []) if isinstance(rule, str)])
-        state_before = module_state(self.module)
+        state_before = self.state
+        times = header.get("times", 1)
+        if type(times) is not int or not 1 <= times <= MAX_TIMES:
+            raise wire.WireError(f"cannot repeat a call {times!r} times")
         try:
+            function = self._target(header["target"])
+            if "times" in header:
+                function = _repeated(function, times, header, buffers)
             with torch.set_grad_enabled(bool(header.get("grad_enabled"))), modes, device, watch:
-                result = self._target(header["target"])(*args, **kwargs)
+                result = function(*args, **kwargs)
         except BaseException as error:  # noqa: BLE001
-            self._reply_raised(error, {"after": _after(inputs, before), "rng": torch.get_rng_state(),
+            self._reply_raised(error, {"after": _after(inputs, before), **self._rng_after(rng),
                                        "lists": _lists_after(lists, lists_before), "seen": watch.seen},
-                               aliases={id(t): i for i, t in enumerate(inputs)},
-                               kept_state=changed_state(state_before, module_state(self.module)))
+                               aliases={id(t): i for i, t in enumerate(inputs)}, kept_state=self._kept_state(state_before))
             return
         aliases = {id(t): i for i, t in enumerate(inputs)}
         outputs = [t for t in wire.tensors_in(result) if id(t) not in aliases]
@@ -374,15 +389,24 @@ class Child:
         depends = [_inputs_reached(t, graph_inputs) if need else [] for t, need in zip(outputs, needs_grad)]
         if call_id is not None and any(needs_grad):
             self._remember(call_id, graph_inputs, outputs)
-        buffers_out = {"result": result, "after": _after(inputs, before), "rng": torch.get_rng_state(),
+        buffers_out = {"result": result, "after": _after(inputs, before), **self._rng_after(rng),
                        "lists": _lists_after(lists, lists_before), "seen": watch.seen}
         try:
             wire.send(self.sock, {"op": "returned", "needs_grad": needs_grad, "depends": depends, "output": read_output(),
-                                  "kept_state": changed_state(state_before, module_state(self.module))},
+                                  "kept_state": self._kept_state(state_before)},
                       buffers_out,
                       objects=self._keep, aliases=aliases)
         except wire.WireError as error:
             wire.send(self.sock, {"op": "unsendable", "message": str(error), "output": read_output()})
+
+    def _rng_after(self, rng: torch.Tensor) -> dict:
+        """The generator's state for the reply, when the call changed it."""
+        self.rng = torch.get_rng_state()
+        return {} if torch.equal(self.rng, rng) else {"rng": self.rng}
+
+    def _kept_state(self, before: dict) -> list[str]:
+        self.state = module_state(self.module)
+        return changed_state(before, self.state)
 
     def _remember(self, call_id: int, inputs: list, outputs: list) -> None:
         self.graphs[call_id] = (inputs, outputs)
@@ -402,6 +426,21 @@ class Child:
             self._reply_raised(error)
             return
         wire.send(self.sock, {"op": "grads"}, {"grads": list(found)})
+
+
+MAX_TIMES = 100_000
+
+
+def _repeated(function, times: int, header: dict, buffers):
+    """``times`` calls of ``function``, each on its own copy of the arguments (decoded again
+    from the message, so that no call sees what an earlier one did to them): what the checker
+    would get from calling that many times, in one round trip."""
+
+    def run(*_template, **_ignored):
+        return [function(*wire.decode(header["args"], buffers), **wire.decode(header["kwargs"], buffers))
+                for _ in range(times)]
+
+    return run
 
 
 # --- state the submission keeps between calls -----------------------------------------
@@ -610,6 +649,8 @@ def read_output(limit: int = 4000) -> str:
         sys.stdout.flush()
         sys.stderr.flush()
         size = os.fstat(1).st_size
+        if not size:
+            return ""
         start = max(0, size - limit)
         text = os.pread(1, size - start, start).decode("utf-8", "replace")
         os.ftruncate(1, 0)

@@ -11,12 +11,13 @@ import torch
 from hypothesis import strategies as st
 
 from grader.failures import is_stub
+from tests.common.calls import calls
 from tests.common.devices import DEVICE, accelerator_mode, on_accelerator
 from tests.common.hypo import given
 from tests.common.report import check, check_close, check_tensor, fail
 from tests.common.strategies import float_dtypes, shapes, tensors
 from tests.dropout.hints import (DETACHED, FIXED_COUNT, IN_PLACE, NO_RANGE_CHECK, NO_RESCALE, OFF_DEVICE, SAME_MASK,
-                                 SHARED_MASK, ZERO_DIVISION, dtype_mistake, rescale_mistake)
+                                 SHARED_MASK, ZERO_DIVISION, device_error, dtype_mistake, rescale_mistake)
 from tests.dropout.test_public import check_keep_rate, dropout_layer
 from tests.common.forbidden import check_no_forbidden_calls
 
@@ -90,10 +91,12 @@ def test_number_dropped_varies_like_a_binomial(impl, device):
     """Drops are independent: over 400 calls on 16 elements, and over the 400 rows of one call, the kept count has the binomial's variance (8 sd)."""
     n, p, samples = 16, 0.5, 400
     low, high = _variance_bounds(n, p, samples)
-    calls = torch.stack([dropout_layer(impl, torch.ones(n, device=device), p) != 0 for _ in range(samples)])
+    results = calls(impl.dropout_layer, samples, torch.ones(n, device=device), p, what=f"dropout_layer(torch.ones({n}), {p})",
+                    explain=device_error if device.type != "cpu" else None)
+    masks_of_calls = torch.stack([Y != 0 for Y in results])
     Y = dropout_layer(impl, torch.ones(samples, n, device=device), p)
     check_tensor(Y, f"dropout_layer(torch.ones({samples}, {n}), {p}) must keep X's shape", shape=(samples, n), got=Y)
-    for masks, what in ((calls, f"{samples} calls of dropout_layer(torch.ones({n}), {p})"),
+    for masks, what in ((masks_of_calls, f"{samples} calls of dropout_layer(torch.ones({n}), {p})"),
                         (Y != 0, f"the rows of dropout_layer(torch.ones({samples}, {n}), {p})")):
         counts = masks.sum(dim=1).tolist()
         variance = torch.tensor(counts, dtype=torch.float64).var().item()

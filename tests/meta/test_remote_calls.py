@@ -1,0 +1,164 @@
+"""Calls into a worker behave as they would in one process.
+
+torch's random generator is one stream shared by the checker and the worker: a call sees the
+state the checker left, the checker goes on from the state the call left. The state travels
+only when it changed (5 KB each way otherwise), so these tests hold both paths: calls that draw
+and calls that do not, with the checker drawing in between.
+
+``calls(fn, times, ...)`` (tests/common/calls.py) runs in one round trip what ``times`` calls
+would give, each on its own copy of the arguments, in a worker and in one process alike."""
+from __future__ import annotations
+
+import importlib.util
+import textwrap
+
+import pytest
+import torch
+
+from grader.catalog import Limits
+from grader.remote import RemoteModule, Session, WorkerFault
+from grader.sandbox import SUBMISSION_ROOT, Sandbox
+from tests.common.calls import calls
+
+SOURCE = '''
+import torch
+
+
+def draw(n):
+    return torch.rand(n)
+
+
+def add_one(x):
+    return x + 1
+
+
+def reseed():
+    torch.manual_seed(7)
+    return 0
+
+
+def halve_in_place(x):
+    """Changes its argument: a later call must not see it."""
+    x /= 2
+    return x.clone()
+
+
+def noisy(x):
+    return x + torch.rand(x.shape)
+
+
+def forge_repeats():
+    """Make the worker answer any number of calls with one result."""
+    import sys
+    sys.modules["grader.worker.serve"]._repeated = lambda function, times, header, buffers: lambda *a, **k: [0]
+    return 0
+
+
+def forge():
+    """Make the state the worker reports back something that is not a generator's state."""
+    torch.get_rng_state = lambda: torch.zeros(3)
+    return torch.rand(1)
+'''
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submission")
+    (folder / "probe.py").write_text(textwrap.dedent(SOURCE), encoding="utf-8")
+    box = Sandbox({folder: SUBMISSION_ROOT})
+    box.launch()
+    yield folder / "probe.py", box
+    box.close()
+
+
+def _remote(probe) -> RemoteModule:
+    path, box = probe
+    return RemoteModule(Session(box, path, "probe", "probe.py", Limits(call_s=20, exercise_s=60)))
+
+
+def _local(probe):
+    spec = importlib.util.spec_from_file_location("probe_local", probe[0])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _story(module) -> list[torch.Tensor]:
+    """Draws by the code under test and by the checker, interleaved, from one seed."""
+    torch.manual_seed(0)
+    seen = [module.draw(3), torch.rand(2), module.add_one(torch.zeros(1)), module.draw(2)]
+    seen += [module.add_one(torch.zeros(1)), torch.rand(2), module.reseed() * torch.ones(1), torch.rand(2), module.draw(1)]
+    return seen + [torch.rand(1)]
+
+
+def test_the_stream_is_the_one_of_a_single_process(probe):
+    remote = _remote(probe)
+    try:
+        got = _story(remote)
+    finally:
+        remote._session.close()
+    wanted = _story(_local(probe))
+    assert len(got) == len(wanted)
+    for index, (a, b) in enumerate(zip(got, wanted)):
+        assert torch.equal(a, b), f"draw {index}: {a} in the worker, {b} in one process"
+
+
+def test_a_fresh_worker_gets_the_state_again(probe):
+    """After the worker is replaced, the first call sends the state even if it did not change."""
+    remote = _remote(probe)
+    try:
+        torch.manual_seed(3)
+        remote.add_one(torch.zeros(1))
+        remote._session._lost()  # as after a crash: the next call starts a new child
+        got = remote.draw(2)
+    finally:
+        remote._session.close()
+    torch.manual_seed(3)
+    assert torch.equal(got, torch.rand(2))
+
+
+def test_a_forged_state_is_the_workers_fault(probe):
+    remote = _remote(probe)
+    try:
+        with pytest.raises(WorkerFault, match="random generator state"):
+            remote.forge()
+    finally:
+        remote._session.close()
+
+
+def _repeats(module) -> list:
+    torch.manual_seed(1)
+    x = torch.ones(3)
+    halves = calls(module.halve_in_place, 4, x, what="halve_in_place(x)")
+    noisy = calls(module.noisy, 3, torch.zeros(2), what="noisy(x)")
+    return [*halves, x.clone(), *noisy, torch.rand(1)]
+
+
+def test_repeated_calls_are_those_of_a_single_process(probe):
+    remote = _remote(probe)
+    try:
+        got = _repeats(remote)
+    finally:
+        remote._session.close()
+    wanted = _repeats(_local(probe))
+    assert all(torch.equal(a, b) for a, b in zip(got, wanted)) and len(got) == len(wanted) == 9, (got, wanted)
+    assert torch.equal(got[0], torch.full((3,), 0.5)) and torch.equal(got[4], torch.ones(3)), "each call gets a copy"
+
+
+def test_repeated_calls_cannot_carry_gradients(probe):
+    remote = _remote(probe)
+    try:
+        with pytest.raises(ValueError, match="gradients"):
+            remote.add_one.repeat(2, torch.zeros(1, requires_grad=True))
+    finally:
+        remote._session.close()
+
+
+def test_a_wrong_number_of_results_is_the_workers_fault(probe):
+    remote = _remote(probe)
+    try:
+        remote.forge_repeats()
+        with pytest.raises(WorkerFault, match="3 results"):
+            remote.add_one.repeat(3, torch.zeros(1))
+    finally:
+        remote._session.close()
