@@ -1,6 +1,8 @@
 """dropout_layer: the known mistakes, each named only when what was observed is that mistake's signature."""
 from __future__ import annotations
 
+import math
+
 import torch
 
 from grader.failures import Mistake
@@ -11,6 +13,10 @@ DIVIDES_BY_DROPOUT = Mistake("dropout.divides_by_dropout", "the survivors were d
 KEEPS_WITH_P = Mistake("dropout.keeps_with_probability_p", (
     "elements were kept with probability dropout: keep an element when its uniform random number is greater "
     "than dropout, torch.rand(X.shape, device=X.device) > dropout"))
+ROUNDED_RATE = Mistake("dropout.rounded_keep_rate", (
+    "elements were kept with a rounded probability, as integer draws do (torch.randint(0, 100) compared with "
+    "100 * dropout keeps whole percents): compare a uniform draw with dropout itself, "
+    "torch.rand(X.shape, device=X.device) > dropout"))
 NORMAL_MASK = Mistake("dropout.normal_mask", (
     "the keep rate is that of a normal draw: torch.randn gives normal numbers; a uniform draw (torch.rand) "
     "exceeds dropout with probability 1 - dropout"))
@@ -61,3 +67,14 @@ def dtype_mistake(X: torch.Tensor, Y) -> Mistake | None:
 def device_error(error: BaseException) -> Mistake | None:
     """OFF_DEVICE when the error is torch's complaint about a CPU tensor mixed with another device."""
     return OFF_DEVICE if "device" in str(error) else None
+
+
+def rounded_rates(dropout: float) -> set[float]:
+    """The keep rates of a dropout rounded to whole tenths, percents or per mille (down, up or to
+    nearest), other than the right one."""
+    rates = set()
+    for scale in (10, 100, 1000):
+        scaled = round(dropout * scale, 6)  # 0.3 * 1000 is 300.00000000000006
+        for rounding in (math.floor, math.ceil, round):
+            rates.add(1 - rounding(scaled) / scale)
+    return {rate for rate in rates if abs(rate - (1 - dropout)) > 1e-12 and 0 < rate < 1}

@@ -73,6 +73,12 @@ def test_keep_rate_matches_one_minus_dropout(impl, device, p):
     check_keep_rate(impl, device, 20_000, p)
 
 
+@pytest.mark.parametrize("p", [1 / 3, 0.123], ids=["1/3", "0.123"])
+def test_keep_rate_for_a_dropout_that_is_not_a_round_number(impl, device, p):
+    """For dropout 1/3 and 0.123 too, each element is kept with probability 1 - dropout (6 sd on 2**21 elements: a keep probability off by 0.003 or more fails, such as one rounded to whole percents)."""
+    check_keep_rate(impl, device, 2**21, p)
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_keep_rate_in_half_precision(impl, device, dtype):
     """For float16 and bfloat16 X too, each element is kept with probability 1 - dropout (6 sd on 2**21 elements)."""

@@ -5,8 +5,8 @@ import torch
 
 from tests.common.calls import call
 from tests.common.report import check, check_close, check_tensor
-from tests.dropout.hints import (KEEPS_WITH_P, NORMAL_MASK, ZERO_DIVISION, device_error, dtype_mistake,
-                                 rescale_mistake)
+from tests.dropout.hints import (KEEPS_WITH_P, NORMAL_MASK, ROUNDED_RATE, ZERO_DIVISION, device_error, dtype_mistake,
+                                 rescale_mistake, rounded_rates)
 
 
 def dropout_layer(impl, X, dropout, copy: bool = True):
@@ -56,9 +56,12 @@ def check_keep_rate(impl, device, n: int, p: float, dtype=torch.float32) -> None
     check_tensor(Y, f"dropout_layer(torch.ones({n}), {p}) must keep X's shape", shape=(n,), got=Y)
     kept = int((Y != 0).sum())
     normal_rate = 0.5 * math.erfc(p / math.sqrt(2))  # P(randn > p)
-    mistake = (KEEPS_WITH_P if p != 0.5 and _binomial_within(kept, n, p) else
-               NORMAL_MASK if _binomial_within(kept, n, normal_rate) else None)
     sd = math.sqrt(n * p * (1 - p))
+    # A rounded rate is named only where its 6-sd band does not touch the right one's.
+    rounded = [rate for rate in rounded_rates(p) if abs(rate - (1 - p)) * n > 12 * sd]
+    mistake = (KEEPS_WITH_P if p != 0.5 and _binomial_within(kept, n, p) else
+               NORMAL_MASK if _binomial_within(kept, n, normal_rate) else
+               ROUNDED_RATE if any(_binomial_within(kept, n, rate) for rate in rounded) else None)
     check(_binomial_within(kept, n, 1 - p),
           f"dropout_layer(torch.ones({n}), {p}) kept {kept} elements; expected {n * (1 - p):.0f} +- {6 * sd:.0f}",
           mistake=mistake)
