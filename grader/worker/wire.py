@@ -20,11 +20,12 @@ MAX_HEADER = 64 << 20
 MAX_BUFFERS = 512 << 20
 MAX_DEPTH = 40
 _LENGTH = struct.Struct(">QQ")  # header length, total buffer length
+# bfloat16 has no numpy twin: its bytes travel as int16.
+_CARRIER = {torch.bfloat16: torch.int16}
+_JOIN_BELOW = 1 << 16  # a message with fewer bytes of tensors than this is sent in one piece
 
 DTYPES = {str(dtype).removeprefix("torch."): dtype for dtype in (
     torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool)}
-# bfloat16 has no numpy twin: its bytes travel as int16.
-_CARRIER = {torch.bfloat16: torch.int16}
 
 
 class OneShot(list):
@@ -115,9 +116,12 @@ def _encode_tensor(tensor: torch.Tensor, buffers: list[bytes]) -> dict:
         record["grad"] = _encode_tensor(grad, buffers)
     if plain.device.type != "meta":
         data = plain.detach().to("cpu").contiguous()
-        data = data.view(_CARRIER[dtype]) if dtype in _CARRIER else data
         record["buf"] = len(buffers)
-        buffers.append(data.numpy().tobytes() if data.numel() else b"")
+        if data.numel() * data.element_size() >= _JOIN_BELOW:  # sent from its own memory, not copied first
+            buffers.append(memoryview(data.reshape(-1).view(torch.uint8).numpy()))
+        else:
+            data = data.view(_CARRIER[dtype]) if dtype in _CARRIER else data
+            buffers.append(data.numpy().tobytes() if data.numel() else b"")
     return record
 
 
@@ -171,6 +175,17 @@ def _shape(shape) -> list[int]:
     return shape
 
 
+def _copied_out(raw, dtype: torch.dtype, shape: list[int]) -> torch.Tensor:
+    """A tensor of its own holding ``raw``'s bytes: not a view of the message (autograd treats
+    views differently), and aligned whatever the buffer's offset in the message."""
+    flat = torch.frombuffer(raw if isinstance(raw, memoryview) and not raw.readonly else bytearray(raw), dtype=torch.uint8)
+    if flat.data_ptr() % dtype.itemsize == 0:
+        return flat.view(dtype).reshape(shape).clone()
+    tensor = torch.empty(shape, dtype=dtype)
+    tensor.view(-1).view(torch.uint8).copy_(flat)
+    return tensor
+
+
 def _decode_tensor(data: dict, buffers) -> torch.Tensor:
     dtype, shape, device = _dtype(data.get("dtype")), _shape(data.get("shape")), data.get("device")
     if device == "meta":
@@ -179,14 +194,17 @@ def _decode_tensor(data: dict, buffers) -> torch.Tensor:
         index = data.get("buf")
         if type(index) is not int or not 0 <= index < len(buffers):
             raise WireError("a tensor without its buffer")
-        carrier = _CARRIER.get(dtype, dtype)
         raw = buffers[index]
         numel = math.prod(shape)
-        if len(raw) != numel * carrier.itemsize:
+        if len(raw) != numel * dtype.itemsize:
             raise WireError(f"a tensor of shape {shape} and dtype {dtype} with {len(raw)} bytes")
-        flat = torch.frombuffer(bytearray(raw), dtype=carrier) if numel else torch.empty(0, dtype=carrier)
-        # A tensor of its own, not a view of the buffer: autograd treats views differently.
-        tensor = (flat.view(dtype) if carrier is not dtype else flat).reshape(shape).clone()
+        if len(raw) >= _JOIN_BELOW:
+            tensor = _copied_out(raw, dtype, shape)
+        else:
+            carrier = _CARRIER.get(dtype, dtype)
+            flat = torch.frombuffer(bytearray(raw), dtype=carrier) if numel else torch.empty(0, dtype=carrier)
+            # A tensor of its own, not a view of the buffer: autograd treats views differently.
+            tensor = (flat.view(dtype) if carrier is not dtype else flat).reshape(shape).clone()
         if device not in ("cpu", "accelerator"):
             tensor = tensor.to(device)
     if data.get("parameter"):
@@ -377,7 +395,13 @@ def send(sock: socket.socket, header: dict, values: dict | None = None, objects=
     header["buffers"] = [len(b) for b in buffers]
     text = json.dumps(header, allow_nan=False).encode()
     total = sum(header["buffers"])
-    sock.sendall(_LENGTH.pack(len(text), total) + text + b"".join(buffers))
+    head = _LENGTH.pack(len(text), total) + text
+    if total < _JOIN_BELOW:  # one write: the peer wakes once
+        sock.sendall(head + b"".join(buffers))
+        return
+    sock.sendall(head)
+    for buffer in buffers:  # large tensors are written from their own memory, not copied first
+        sock.sendall(buffer)
 
 
 def receive(sock: socket.socket, deadline: float | None = None) -> tuple[dict, list[memoryview]]:
@@ -391,12 +415,30 @@ def receive(sock: socket.socket, deadline: float | None = None) -> tuple[dict, l
     lengths = header.get("buffers", [])
     if not isinstance(header, dict) or not all(type(n) is int and n >= 0 for n in lengths) or sum(lengths) != total:
         raise WireError("a message whose buffers do not add up")
-    payload = memoryview(_read(sock, total, deadline))
+    payload = memoryview(_read(sock, total, deadline)) if total < _JOIN_BELOW else _read_into(sock, total, deadline)
     buffers, start = [], 0
     for n in lengths:
         buffers.append(payload[start:start + n])
         start += n
     return header, buffers
+
+
+def _read_into(sock: socket.socket, n: int, deadline: float | None = None) -> memoryview:
+    """``n`` bytes read straight into one writable buffer (tensors are decoded from it without
+    another copy)."""
+    view = memoryview(bytearray(n))
+    got = 0
+    while got < n:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the message did not arrive in time")
+            sock.settimeout(remaining)
+        count = sock.recv_into(view[got:], min(n - got, 1 << 22))
+        if not count:
+            raise EOFError("the other side closed the connection")
+        got += count
+    return view
 
 
 def _read(sock: socket.socket, n: int, deadline: float | None = None) -> bytes:
