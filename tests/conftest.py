@@ -101,7 +101,9 @@ def pytest_generate_tests(metafunc):
         candidates = loading.kept_candidates(_exercise(metafunc.definition), metafunc.config.getoption("--candidates-from"))
         if metafunc.config.getoption("--correct-only"):
             candidates = [c for c in candidates if c.kind != "wrong"]
-        metafunc.parametrize("candidate", candidates, ids=[c.label for c in candidates], indirect=True, scope="module")
+        # Package scope orders the tests: one candidate's public checks, then its hidden ones, then
+        # the next candidate; so one worker serves both files (see _worker).
+        metafunc.parametrize("candidate", candidates, ids=[c.label for c in candidates], indirect=True, scope="package")
 
 
 @pytest.fixture(scope="module")
@@ -113,17 +115,28 @@ def candidate(request) -> loading.Candidate:
 
 @pytest.fixture(scope="module")
 def impl(request, candidate):
-    """The module under test for this test file's exercise: run in a fresh sandboxed worker
-    when the exercise is isolated, else imported here. A SubmissionError fails every check of
-    the exercise with it."""
+    """The module under test for this test file's exercise: run in a sandboxed worker when the
+    exercise is isolated, else imported here. A SubmissionError fails every check of the
+    exercise with it."""
     if not isolated(request.config, candidate.exercise):
         yield loading.load(candidate)
         return
-    limits = loading.with_overrides(BY_NAME[candidate.exercise].limits, request.config.getoption("--limit"),
-                                    candidate.exercise)
-    module = loading.open_isolated(candidate, _sandbox(request.config), limits)
+    module = _worker(request.config, candidate)
     yield module
-    module._session.close()
+    request.config._d2l_parked = (candidate, module)
+
+
+def _worker(config, candidate: loading.Candidate):
+    """A fresh worker for ``candidate``, or the one its exercise's other test file just used:
+    an exercise's public and hidden checks share one worker, and its time budget
+    (grader/catalog.py's exercise_s) covers them both. Another candidate's worker is closed."""
+    parked, config._d2l_parked = getattr(config, "_d2l_parked", None), None
+    if parked is not None:
+        if parked[0] == candidate:
+            return parked[1]
+        parked[1]._session.close()
+    limits = loading.with_overrides(BY_NAME[candidate.exercise].limits, config.getoption("--limit"), candidate.exercise)
+    return loading.open_isolated(candidate, _sandbox(config), limits)
 
 
 def isolated(config, exercise: str) -> bool:
@@ -281,6 +294,9 @@ def _other_params(nodeid: str, candidate: str) -> str:
 
 
 def pytest_unconfigure(config):
+    parked = getattr(config, "_d2l_parked", None)
+    if parked is not None:
+        parked[1]._session.close()
     box = getattr(config, "_d2l_sandbox", None)
     if box is not None:
         box.close()
