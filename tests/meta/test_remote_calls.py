@@ -71,9 +71,13 @@ def probe(tmp_path_factory):
     box.close()
 
 
-def _remote(probe) -> RemoteModule:
+@pytest.fixture
+def remote(probe) -> RemoteModule:
+    """The probe in a worker of its own."""
     path, box = probe
-    return RemoteModule(Session(box, path, "probe", "probe.py", Limits(call_s=20, exercise_s=60)))
+    module = RemoteModule(Session(box, path, "probe", "probe.py", Limits(call_s=20, exercise_s=60)))
+    yield module
+    module._session.close()
 
 
 def _local(probe):
@@ -91,39 +95,29 @@ def _story(module) -> list[torch.Tensor]:
     return seen + [torch.rand(1)]
 
 
-def test_the_stream_is_the_one_of_a_single_process(probe):
-    remote = _remote(probe)
-    try:
-        got = _story(remote)
-    finally:
-        remote._session.close()
-    wanted = _story(_local(probe))
+def _same(got: list[torch.Tensor], wanted: list[torch.Tensor]) -> None:
     assert len(got) == len(wanted)
     for index, (a, b) in enumerate(zip(got, wanted)):
-        assert torch.equal(a, b), f"draw {index}: {a} in the worker, {b} in one process"
+        assert torch.equal(a, b), f"value {index}: {a} in the worker, {b} in one process"
 
 
-def test_a_fresh_worker_gets_the_state_again(probe):
+def test_the_stream_is_the_one_of_a_single_process(probe, remote):
+    _same(_story(remote), _story(_local(probe)))
+
+
+def test_a_fresh_worker_gets_the_state_again(remote):
     """After the worker is replaced, the first call sends the state even if it did not change."""
-    remote = _remote(probe)
-    try:
-        torch.manual_seed(3)
-        remote.add_one(torch.zeros(1))
-        remote._session._lost()  # as after a crash: the next call starts a new child
-        got = remote.draw(2)
-    finally:
-        remote._session.close()
+    torch.manual_seed(3)
+    remote.add_one(torch.zeros(1))
+    remote._session._lost()  # as after a crash: the next call starts a new child
+    got = remote.draw(2)
     torch.manual_seed(3)
     assert torch.equal(got, torch.rand(2))
 
 
-def test_a_forged_state_is_the_workers_fault(probe):
-    remote = _remote(probe)
-    try:
-        with pytest.raises(WorkerFault, match="random generator state"):
-            remote.forge()
-    finally:
-        remote._session.close()
+def test_a_forged_state_is_the_workers_fault(remote):
+    with pytest.raises(WorkerFault, match="random generator state"):
+        remote.forge()
 
 
 def _repeats(module) -> list:
@@ -134,34 +128,21 @@ def _repeats(module) -> list:
     return [*halves, x.clone(), *noisy, torch.rand(1)]
 
 
-def test_repeated_calls_are_those_of_a_single_process(probe):
-    remote = _remote(probe)
-    try:
-        got = _repeats(remote)
-    finally:
-        remote._session.close()
-    wanted = _repeats(_local(probe))
-    assert all(torch.equal(a, b) for a, b in zip(got, wanted)) and len(got) == len(wanted) == 9, (got, wanted)
+def test_repeated_calls_are_those_of_a_single_process(probe, remote):
+    got = _repeats(remote)
+    _same(got, _repeats(_local(probe)))
     assert torch.equal(got[0], torch.full((3,), 0.5)) and torch.equal(got[4], torch.ones(3)), "each call gets a copy"
 
 
-def test_repeated_calls_cannot_carry_gradients(probe):
-    remote = _remote(probe)
-    try:
-        with pytest.raises(ValueError, match="gradients"):
-            remote.add_one.repeat(2, torch.zeros(1, requires_grad=True))
-    finally:
-        remote._session.close()
+def test_repeated_calls_cannot_carry_gradients(remote):
+    with pytest.raises(ValueError, match="gradients"):
+        remote.add_one.repeat(2, torch.zeros(1, requires_grad=True))
 
 
-def test_a_wrong_number_of_results_is_the_workers_fault(probe):
-    remote = _remote(probe)
-    try:
-        remote.forge_repeats()
-        with pytest.raises(WorkerFault, match="3 results"):
-            remote.add_one.repeat(3, torch.zeros(1))
-    finally:
-        remote._session.close()
+def test_a_wrong_number_of_results_is_the_workers_fault(remote):
+    remote.forge_repeats()
+    with pytest.raises(WorkerFault, match="3 results"):
+        remote.add_one.repeat(3, torch.zeros(1))
 
 
 WIRE_VALUES = [torch.randn(3, 4), torch.randn(5, dtype=torch.float64), torch.tensor([True, False]),
